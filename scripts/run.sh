@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds and runs a single Ember server with deploy/ember.yaml; extra args override config keys.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/build.sh
+echo "ember-server starting; connect with: redis-cli -p 6379 ping"
+exec build/server/ember-server deploy/ember.yaml "$@"

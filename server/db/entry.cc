@@ -1,0 +1,222 @@
+#include "server/db/entry.h"
+
+#include <malloc.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <random>
+
+#include "common/strings.h"
+
+namespace ember {
+
+std::string_view ObjTypeName(ObjType t) {
+  switch (t) {
+    case ObjType::kString: return "string";
+    case ObjType::kList: return "list";
+    case ObjType::kSet: return "set";
+    case ObjType::kZSet: return "zset";
+    case ObjType::kHash: return "hash";
+    case ObjType::kStream: return "stream";
+  }
+  return "none";
+}
+
+namespace {
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+uint8_t* PutVarint(uint8_t* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = uint8_t(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = uint8_t(v);
+  return p;
+}
+
+const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
+  uint64_t out = 0;
+  int shift = 0;
+  while (*p & 0x80) {
+    out |= uint64_t(*p++ & 0x7F) << shift;
+    shift += 7;
+  }
+  *v = out | (uint64_t(*p++) << shift);
+  return p;
+}
+
+// Redis stores a string as an integer when it is the canonical form of an int64 (at most 20
+// chars, no leading zeros or '+').
+bool CanonicalInt(std::string_view s, int64_t* out) {
+  if (s.size() > 20) return false;
+  auto v = ParseInt64(s);
+  if (!v) return false;
+  *out = *v;
+  return true;
+}
+
+constexpr size_t kEmbstrMax = 44;  // Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+
+}  // namespace
+
+Entry* Entry::Alloc(std::string_view key, size_t value_bytes, bool with_expire_slot,
+                    uint8_t type_enc, uint8_t** value_out) {
+  size_t size = kHeader + (with_expire_slot ? 8 : 0) + VarintSize(key.size()) + key.size() +
+                value_bytes;
+  auto* p = static_cast<uint8_t*>(malloc(size));
+  if (p == nullptr) abort();
+  p[0] = type_enc;
+  p[1] = with_expire_slot ? kExpireSlot : 0;
+  p[2] = p[3] = 0;
+  memset(p + 4, 0, 4);
+  uint8_t* q = p + kHeader;
+  if (with_expire_slot) {
+    memset(q, 0, 8);
+    q += 8;
+  }
+  q = PutVarint(q, key.size());
+  memcpy(q, key.data(), key.size());
+  *value_out = q + key.size();
+  return reinterpret_cast<Entry*>(p);
+}
+
+Entry* Entry::NewString(std::string_view key, std::string_view value, bool with_expire_slot,
+                        Repr repr) {
+  int64_t iv;
+  if (repr == Repr::kAuto && CanonicalInt(value, &iv)) return NewInt(key, iv, with_expire_slot);
+  StrEnc enc = (repr != Repr::kRaw && value.size() <= kEmbstrMax) ? StrEnc::kEmbstr : StrEnc::kRaw;
+  uint8_t* v;
+  Entry* e = Alloc(key, VarintSize(value.size()) + value.size(), with_expire_slot,
+                   uint8_t(ObjType::kString) | uint8_t(uint8_t(enc) << 4), &v);
+  v = PutVarint(v, value.size());
+  memcpy(v, value.data(), value.size());
+  return e;
+}
+
+Entry* Entry::NewInt(std::string_view key, int64_t value, bool with_expire_slot) {
+  uint8_t* v;
+  Entry* e = Alloc(key, 8, with_expire_slot,
+                   uint8_t(ObjType::kString) | uint8_t(uint8_t(StrEnc::kInt) << 4), &v);
+  memcpy(v, &value, 8);
+  return e;
+}
+
+Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot) {
+  Entry* out;
+  if (e->is_int()) {
+    out = NewInt(key, e->int_value(), with_expire_slot);
+  } else {
+    std::string_view raw = e->raw_value();
+    uint8_t* v;
+    out = Alloc(key, VarintSize(raw.size()) + raw.size(), with_expire_slot, e->bytes()[0], &v);
+    v = PutVarint(v, raw.size());
+    memcpy(v, raw.data(), raw.size());
+  }
+  out->set_access_clock(e->access_clock());
+  if (with_expire_slot && e->has_expire()) out->SetExpireMs(e->expire_ms());
+  return out;
+}
+
+void Entry::Free(Entry* e) { free(e); }
+
+std::string_view Entry::key() const {
+  const uint8_t* p = bytes() + kHeader + (has_expire_slot() ? 8 : 0);
+  uint64_t len;
+  p = GetVarint(p, &len);
+  return std::string_view(reinterpret_cast<const char*>(p), len);
+}
+
+const uint8_t* Entry::ValuePtr() const {
+  std::string_view k = key();
+  return reinterpret_cast<const uint8_t*>(k.data() + k.size());
+}
+
+int64_t Entry::expire_ms() const {
+  int64_t v;
+  memcpy(&v, bytes() + kHeader, 8);
+  return v;
+}
+
+void Entry::SetExpireMs(int64_t ms) {
+  memcpy(bytes() + kHeader, &ms, 8);
+  bytes()[1] |= kExpireSet;
+}
+
+uint32_t Entry::access_clock() const {
+  uint32_t v;
+  memcpy(&v, bytes() + 4, 4);
+  return v;
+}
+
+void Entry::set_access_clock(uint32_t v) { memcpy(bytes() + 4, &v, 4); }
+
+int64_t Entry::int_value() const {
+  int64_t v;
+  memcpy(&v, ValuePtr(), 8);
+  return v;
+}
+
+std::string_view Entry::raw_value() const {
+  uint64_t len;
+  const uint8_t* p = GetVarint(ValuePtr(), &len);
+  return std::string_view(reinterpret_cast<const char*>(p), len);
+}
+
+std::string Entry::StringValue() const {
+  if (!is_int()) return std::string(raw_value());
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), int_value());
+  return std::string(buf, r.ptr);
+}
+
+size_t Entry::StringLength() const {
+  if (!is_int()) return raw_value().size();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), int_value());
+  return size_t(r.ptr - buf);
+}
+
+size_t Entry::AllocSize() const { return malloc_usable_size(const_cast<Entry*>(this)); }
+
+namespace {
+uint64_t Mix(uint64_t a, uint64_t b) {
+  __uint128_t r = __uint128_t(a) * b;
+  return uint64_t(r) ^ uint64_t(r >> 64);
+}
+
+uint64_t HashSeed() {
+  static const uint64_t seed = [] {
+    std::random_device rd;
+    return (uint64_t(rd()) << 32) ^ rd();
+  }();
+  return seed;
+}
+}  // namespace
+
+uint64_t HashKey(std::string_view key) {
+  static const uint64_t seed = HashSeed();
+  const auto* p = reinterpret_cast<const uint8_t*>(key.data());
+  size_t n = key.size();
+  uint64_t h = seed ^ (uint64_t(n) * 0x9E3779B97F4A7C15ULL);
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = Mix(h ^ w, 0xA0761D6478BD642FULL);
+    p += 8;
+    n -= 8;
+  }
+  uint64_t tail = 0;
+  memcpy(&tail, p, n);
+  h = Mix(h ^ tail, 0xE7037ED1A0B428DBULL);
+  return Mix(h, 0x8EBC6AF09C88C6E3ULL);
+}
+
+}  // namespace ember

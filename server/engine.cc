@@ -1,0 +1,286 @@
+#include "server/engine.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "server/errors.h"
+
+namespace ember {
+
+// ---------------------------------------------------------------------------------------------
+// CommandContext
+
+Keyspace& CommandContext::keyspace() { return engine_->keyspace(); }
+Db& CommandContext::db() { return engine_->keyspace().db(client_->db); }
+int64_t CommandContext::now_ms() const { return engine_->keyspace().now_ms(); }
+
+void CommandContext::Propagate(std::initializer_list<std::string_view> effect) {
+  engine_->journal().Append(client_->db, std::span<const std::string_view>(effect));
+}
+
+void CommandContext::Propagate(std::span<const std::string_view> effect) {
+  engine_->journal().Append(client_->db, effect);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine
+
+namespace {
+std::string NewRunId() {
+  std::random_device rd;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(40, '0');
+  for (char& c : id) c = kHex[rd() % 16];
+  return id;
+}
+
+const std::vector<std::string> kPolicyNames = {
+    "volatile-lru", "volatile-lfu",  "volatile-random", "volatile-ttl",
+    "allkeys-lru",  "allkeys-lfu",   "allkeys-random",  "noeviction"};
+}  // namespace
+
+Engine::Engine(const Clock* clock)
+    : clock_(clock), run_id_(NewRunId()), start_time_ms_(clock->NowMs()) {
+  RegisterConfig();
+  RegisterStringFamily(&registry_);
+  RegisterGenericFamily(&registry_);
+  RegisterServerFamily(&registry_);
+}
+
+Engine::~Engine() = default;
+
+void Engine::RegisterConfig() {
+  auto& t = config_table_;
+  auto& c = config_;
+  t.AddInt("port", &c.port, 6379, 0, 65535, false);
+  t.AddCustom(
+      "bind", "127.0.0.1", false, true,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        if (v.empty()) return "bind needs at least one address";
+        c.bind = std::string(v);
+        return std::nullopt;
+      },
+      [&c] { return c.bind; });
+  t.AddBool("protected-mode", &c.protected_mode, true, true);
+  t.AddCustom(
+      "requirepass", "", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        c.requirepass = std::string(v);
+        c.has_password = !v.empty();
+        return std::nullopt;
+      },
+      [&c] { return c.requirepass; });
+  t.AddInt("maxclients", &c.maxclients, 10000, 1, 1000000, true);
+  t.AddInt("timeout", &c.timeout, 0, 0, INT32_MAX, true);
+  t.AddInt("tcp-keepalive", &c.tcp_keepalive, 300, 0, INT32_MAX, true);
+  t.AddInt("tcp-backlog", &c.tcp_backlog, 511, 0, INT32_MAX, false);
+  t.AddInt("databases", &c.databases, 16, 1, 1000000, false);
+  t.AddMemory("maxmemory", &c.maxmemory, 0, true);
+  t.AddEnum("maxmemory-policy", &c.maxmemory_policy, kPolicyNames,
+            int(EvictionPolicy::kNoEviction), true);
+  t.AddInt("maxmemory-samples", &c.maxmemory_samples, 5, 1, 64, true);
+  t.AddCustom(
+      "loglevel", "notice", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        LogLevel level;
+        if (!ParseLogLevel(ToLower(v), &level)) {
+          return "argument(s) must be one of the following: debug, verbose, notice, warning";
+        }
+        c.loglevel = int(level);
+        LogSetLevel(level);
+        return std::nullopt;
+      },
+      [&c] { return std::string(LogLevelName(LogLevel(c.loglevel.load()))); });
+  t.AddString("logfile", &c.logfile, "", false);
+  t.AddCustom(
+      "dir", "", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        if (v.empty()) {  // default: where the server was started
+          char buf[4096];
+          c.dir = getcwd(buf, sizeof(buf)) ? buf : ".";
+          return std::nullopt;
+        }
+        std::string path(v);
+        if (chdir(path.c_str()) != 0) return "No such file or directory";
+        char buf[4096];
+        c.dir = getcwd(buf, sizeof(buf)) ? buf : path;
+        return std::nullopt;
+      },
+      [&c] { return c.dir; });
+  t.AddCustom(
+      "proto-max-bulk-len", "536870912", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        auto n = ParseMemory(v);
+        if (!n) return "argument must be a memory value";
+        if (*n < 1024 * 1024) return "argument must be between 1048576 and 9223372036854775807 inclusive";
+        c.proto_max_bulk_len = *n;
+        return std::nullopt;
+      },
+      [&c] { return std::to_string(c.proto_max_bulk_len.load()); });
+  t.AddCustom(
+      "client-query-buffer-limit", "1073741824", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        auto n = ParseMemory(v);
+        if (!n) return "argument must be a memory value";
+        if (*n < 1024 * 1024) return "argument must be between 1048576 and 9223372036854775807 inclusive";
+        c.client_query_buffer_limit = *n;
+        return std::nullopt;
+      },
+      [&c] { return std::to_string(c.client_query_buffer_limit.load()); });
+  t.AddInt("hz", &c.hz, 10, 1, 500, true);
+  t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
+  t.OnChange("maxmemory-policy", [this] {
+    keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
+                            size_t(config_.maxmemory_samples.load()));
+  });
+  t.OnChange("maxmemory-samples", [this] {
+    keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
+                            size_t(config_.maxmemory_samples.load()));
+  });
+}
+
+void Engine::Start() {
+  keyspace_ = std::make_unique<Keyspace>(int(config_.databases.load()), clock_);
+  keyspace_->set_listener(this);
+  keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
+                          size_t(config_.maxmemory_samples.load()));
+  RefreshMemory();
+}
+
+void Engine::RegisterClient(ClientState* c) {
+  clients_[c->id] = c;
+  ++stats_.total_connections_received;
+}
+
+void Engine::UnregisterClient(ClientState* c) { clients_.erase(c->id); }
+
+void Engine::RefreshMemory() {
+  struct mallinfo2 mi = mallinfo2();
+  allocator_bytes_ = int64_t(mi.uordblks + mi.hblkhd);
+  data_bytes_at_refresh_ = keyspace_ ? keyspace_->data_bytes() : 0;
+  peak_memory_ = std::max(peak_memory_, allocator_bytes_);
+}
+
+int64_t Engine::UsedMemory() const {
+  int64_t delta = keyspace_ ? keyspace_->data_bytes() - data_bytes_at_refresh_ : 0;
+  return std::max<int64_t>(0, allocator_bytes_ + delta);
+}
+
+void Engine::OnKeyExpired(int db, std::string_view key) {
+  std::string_view effect[] = {"DEL", key};
+  journal_.Append(db, effect);
+}
+
+void Engine::OnKeyEvicted(int db, std::string_view key) {
+  std::string_view effect[] = {"DEL", key};
+  journal_.Append(db, effect);
+}
+
+void Engine::RejectUnknown(CmdArgs args, ReplyBuilder& rb) {
+  std::string msg = "unknown command '" + std::string(args[0].substr(0, 128)) +
+                    "', with args beginning with: ";
+  std::string tail;
+  for (size_t i = 1; i < args.size() && tail.size() < 128; ++i) {
+    tail += "'" + std::string(args[i].substr(0, 128 - tail.size())) + "' ";
+  }
+  rb.Error(msg + tail);
+}
+
+void Engine::CountError(std::string_view reply) {
+  // reply is "-CODE message\r\n"
+  size_t end = reply.find_first_of(" \r");
+  std::string_view code = reply.substr(1, end == std::string_view::npos ? 0 : end - 1);
+  ++stats_.total_error_replies;
+  auto it = stats_.error_counts.find(code);
+  if (it == stats_.error_counts.end()) {
+    stats_.error_counts.emplace(std::string(code), 1);
+  } else {
+    ++it->second;
+  }
+}
+
+void Engine::Execute(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
+  size_t reply_start = rb.size();
+  keyspace_->RefreshNow();
+  client.last_interaction_ms = keyspace_->now_ms();
+  CommandId* cmd = registry_.Find(args[0]);
+  auto count_if_error = [&] {
+    if (rb.size() > reply_start && rb.buffer()[reply_start] == '-') {
+      CountError(std::string_view(rb.buffer()).substr(reply_start));
+    }
+  };
+  if (cmd == nullptr) {
+    RejectUnknown(args, rb);
+    return count_if_error();
+  }
+  if (!cmd->subcommands.empty() && args.size() >= 2) {
+    CommandId* sub = CommandRegistry::FindSub(*cmd, args[1]);
+    if (sub == nullptr) {
+      rb.Error("unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
+               ToUpper(cmd->name) + " HELP.");
+      ++cmd->rejected_calls;
+      return count_if_error();
+    }
+    cmd = sub;
+  }
+  if ((cmd->arity > 0 && int(args.size()) != cmd->arity) ||
+      (cmd->arity < 0 && int(args.size()) < -cmd->arity)) {
+    rb.Error("wrong number of arguments for '" + cmd->FullName() + "' command");
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+  if (!client.authenticated && !cmd->Has(kNoAuth)) {
+    if (AuthNotRequired()) {
+      client.authenticated = true;  // requirepass was cleared at run time
+    } else {
+      rb.Error(errors::kNoAuth);
+      ++cmd->rejected_calls;
+      return count_if_error();
+    }
+  }
+  int64_t maxmemory = config_.maxmemory.load(std::memory_order_relaxed);
+  if (maxmemory > 0) {
+    bool fits = keyspace_->EvictUntil(maxmemory, [this] { return UsedMemory(); });
+    if (!fits && cmd->Has(kDenyOom)) {
+      rb.Error(errors::kOom);
+      ++cmd->rejected_calls;
+      return count_if_error();
+    }
+  }
+
+  int64_t start_us = clock_->MonotonicUs();
+  client.last_cmd = cmd->FullName();
+  CommandContext ctx(this, &client, &rb, cmd);
+  cmd->handler(args, ctx);
+  ++cmd->calls;
+  cmd->usec += uint64_t(std::max<int64_t>(0, clock_->MonotonicUs() - start_us));
+  ++stats_.total_commands_processed;
+  if (rb.size() > reply_start && rb.buffer()[reply_start] == '-') {
+    ++cmd->failed_calls;
+    CountError(std::string_view(rb.buffer()).substr(reply_start));
+  }
+}
+
+int64_t Engine::Cron() {
+  keyspace_->RefreshNow();
+  RefreshMemory();
+  // Active expiry: a slice of at most 1 ms per run (the lock is held meanwhile); when the
+  // slice ran out, come back soon instead of waiting a whole period.
+  expire_backlog_ = keyspace_->ActiveExpireCycle(1000);
+
+  int64_t now = keyspace_->now_ms();
+  int64_t idle_limit_ms = config_.timeout.load() * 1000;
+  if (idle_limit_ms > 0) {
+    for (auto& [id, c] : clients_) {
+      if (now - c->last_interaction_ms > idle_limit_ms) c->RequestClose();
+    }
+  }
+  int64_t period = 1000 / std::max<int64_t>(1, config_.hz.load());
+  return expire_backlog_ ? std::min<int64_t>(period, 5) : period;
+}
+
+}  // namespace ember

@@ -1,0 +1,191 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/config_table.h"
+#include "common/reply_builder.h"
+#include "server/command.h"
+#include "server/db/keyspace.h"
+#include "server/journal.h"
+
+namespace ember {
+
+inline constexpr char kEmberVersion[] = "0.1.0";
+// The Redis API level Ember implements; clients check INFO's redis_version.
+inline constexpr char kRedisVersion[] = "7.0.15";
+
+// Configuration values. Numbers are atomics so that I/O threads may read them without the
+// keyspace lock; strings are only touched under it.
+struct ServerConfig {
+  std::atomic<int64_t> port{6379};
+  std::string bind;
+  std::atomic<bool> protected_mode{true};
+  std::string requirepass;
+  std::atomic<bool> has_password{false};  // mirrors !requirepass.empty() for I/O threads
+  std::atomic<int64_t> maxclients{10000};
+  std::atomic<int64_t> timeout{0};
+  std::atomic<int64_t> tcp_keepalive{300};
+  std::atomic<int64_t> tcp_backlog{511};
+  std::atomic<int64_t> databases{16};
+  std::atomic<int64_t> maxmemory{0};
+  std::atomic<int> maxmemory_policy{int(EvictionPolicy::kNoEviction)};
+  std::atomic<int64_t> maxmemory_samples{5};
+  std::atomic<int> loglevel{2};
+  std::string logfile;
+  std::string dir;
+  std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
+  std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
+  std::atomic<int64_t> hz{10};
+  std::atomic<int64_t> io_threads{0};  // 0: one per core
+  std::string config_file;             // absolute path of the YAML file, if any
+};
+
+// Per-connection state the dispatcher and commands see. The network session (or a test)
+// derives from it to give CLIENT KILL and CLIENT LIST their hooks.
+class ClientState {
+ public:
+  virtual ~ClientState() = default;
+  // Asks the connection to close once its pending replies are out. Called under the lock
+  // from any thread.
+  virtual void RequestClose() { close_after_reply = true; }
+  virtual size_t QueryBufferBytes() const { return 0; }
+  virtual size_t OutputBufferBytes() const { return 0; }
+
+  uint64_t id = 0;
+  std::string name;
+  std::string lib_name, lib_ver;
+  int db = 0;
+  bool resp3 = false;
+  bool authenticated = false;
+  bool close_after_reply = false;
+  std::string addr = "127.0.0.1:0", laddr = "127.0.0.1:0";
+  int fd = -1;
+  int64_t ctime_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_cmd = "NULL";
+};
+
+struct ServerStats {
+  uint64_t total_connections_received = 0;
+  uint64_t total_commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t total_net_input_bytes = 0;
+  uint64_t total_net_output_bytes = 0;
+  uint64_t total_error_replies = 0;
+  uint64_t unexpected_error_replies = 0;
+  std::map<std::string, uint64_t, std::less<>> error_counts;  // errorstats, by error code
+};
+
+class Engine;
+
+// What a command handler sees: its client, the selected db, the reply builder and the way to
+// record the effect it made.
+class CommandContext {
+ public:
+  CommandContext(Engine* engine, ClientState* client, ReplyBuilder* rb, const CommandId* cmd)
+      : engine_(engine), client_(client), rb_(rb), cmd_(cmd) {}
+
+  ReplyBuilder& reply() { return *rb_; }
+  Engine& engine() { return *engine_; }
+  ClientState& client() { return *client_; }
+  Keyspace& keyspace();
+  Db& db();
+  int64_t now_ms() const;
+  const CommandId& cmd() const { return *cmd_; }
+
+  // Records the effect of this command on the client's db, for replicas and the AOF.
+  void Propagate(std::initializer_list<std::string_view> effect);
+  void Propagate(std::span<const std::string_view> effect);
+
+ private:
+  Engine* engine_;
+  ClientState* client_;
+  ReplyBuilder* rb_;
+  const CommandId* cmd_;
+};
+
+// The server without its network: configuration, keyspace, command table, dispatcher, journal,
+// client registry and statistics. The network layer and the unit tests drive it the same way.
+//
+// Threading: everything here is guarded by mu(); callers hold it around Execute() and Cron()
+// (the network layer takes it once per batch of pipelined requests).
+class Engine : public KeyspaceListener {
+ public:
+  explicit Engine(const Clock* clock);
+  ~Engine() override;
+
+  std::mutex& mu() { return mu_; }
+  ConfigTable& config_table() { return config_table_; }
+  ServerConfig& config() { return config_; }
+  Keyspace& keyspace() { return *keyspace_; }
+  CommandRegistry& registry() { return registry_; }
+  Journal& journal() { return journal_; }
+  ServerStats& stats() { return stats_; }
+  const Clock& clock() const { return *clock_; }
+  const std::string& run_id() const { return run_id_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+
+  // Applies configuration side effects after loading (databases, eviction policy, loglevel).
+  // Call once after the config is final and before serving.
+  void Start();
+
+  // Runs one request for `client`, replying through `rb`. Checks (in Redis's order) unknown
+  // command, arity, authentication, memory; then calls the handler.
+  void Execute(ClientState& client, CmdArgs args, ReplyBuilder& rb);
+
+  // Periodic work (server.hz times per second): active expiry, memory accounting, idle
+  // clients. Returns the delay in ms until it wants to run again.
+  int64_t Cron();
+
+  void RegisterClient(ClientState* c);
+  void UnregisterClient(ClientState* c);
+  const std::map<uint64_t, ClientState*>& clients() const { return clients_; }
+  uint64_t NextClientId() { return next_client_id_++; }
+
+  // Memory in use as Redis's used_memory: allocator bytes, refreshed by Cron, plus what the
+  // keyspace allocated since.
+  int64_t UsedMemory() const;
+  int64_t peak_memory() const { return peak_memory_; }
+  void RefreshMemory();
+
+  bool IsPasswordSet() const { return !config_.requirepass.empty(); }
+  // Whether a new client starts authenticated.
+  bool AuthNotRequired() const { return config_.requirepass.empty(); }
+
+  // SHUTDOWN asks the process to exit once the reply is out.
+  std::atomic<bool> shutdown_requested{false};
+
+  // KeyspaceListener
+  void OnKeyExpired(int db, std::string_view key) override;
+  void OnKeyEvicted(int db, std::string_view key) override;
+
+ private:
+  void RegisterConfig();
+  void RejectUnknown(CmdArgs args, ReplyBuilder& rb);
+  void CountError(std::string_view reply_tail);
+
+  std::mutex mu_;
+  const Clock* clock_;
+  ServerConfig config_;
+  ConfigTable config_table_;
+  CommandRegistry registry_;
+  std::unique_ptr<Keyspace> keyspace_;
+  Journal journal_;
+  ServerStats stats_;
+  std::map<uint64_t, ClientState*> clients_;
+  uint64_t next_client_id_ = 1;
+  std::string run_id_;
+  int64_t start_time_ms_;
+  int64_t allocator_bytes_ = 0, data_bytes_at_refresh_ = 0, peak_memory_ = 0;
+  bool expire_backlog_ = false;
+};
+
+}  // namespace ember

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/strings.h"
+#include "server/db/entry.h"
+#include "server/engine.h"
+#include "server/errors.h"
+
+namespace ember {
+
+// Shared argument and lookup helpers for command handlers. Each replies the error itself and
+// returns false (or nullptr) when the command must stop.
+
+// The live entry for `key` in the client's db, counting keyspace hits and misses (reads).
+inline Entry* LookupRead(CommandContext& ctx, std::string_view key) {
+  Entry* e = ctx.db().Find(key);
+  if (e == nullptr) {
+    ++ctx.keyspace().keyspace_misses;
+  } else {
+    ++ctx.keyspace().keyspace_hits;
+  }
+  return e;
+}
+
+inline bool CheckType(CommandContext& ctx, const Entry* e, ObjType type) {
+  if (e->type() == type) return true;
+  ctx.reply().Error(errors::kWrongType);
+  return false;
+}
+
+inline bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out,
+                        const char* err = errors::kNotInteger) {
+  auto v = ParseInt64(s);
+  if (!v) {
+    ctx.reply().Error(err);
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+// Formats an integer without allocation-heavy streams.
+inline std::string IntToString(int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+
+}  // namespace ember

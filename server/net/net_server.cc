@@ -1,0 +1,310 @@
+#include "server/net/net_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <sstream>
+
+#include "common/log.h"
+#include "common/resp_parser.h"
+#include "server/errors.h"
+
+namespace ember {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// One client connection. Its handlers all run on its io_context's single thread.
+class Session : public ClientState, public std::enable_shared_from_this<Session> {
+ public:
+  Session(NetServer* server, tcp::socket socket)
+      : server_(server), engine_(server->engine_), socket_(std::move(socket)) {}
+
+  void Start() {
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    SetKeepAlive();
+    auto remote = socket_.remote_endpoint(ec);
+    auto local = socket_.local_endpoint(ec);
+    addr = Format(remote);
+    laddr = Format(local);
+    fd = socket_.native_handle();
+    bool loopback = remote.address().is_loopback();
+    {
+      std::lock_guard lk(engine_->mu());
+      id = engine_->NextClientId();
+      ctime_ms = last_interaction_ms = engine_->clock().NowMs();
+      authenticated = engine_->AuthNotRequired();
+      auto& cfg = engine_->config();
+      if (server_->connected.load() >= cfg.maxclients.load()) {
+        ++engine_->stats().rejected_connections;
+        return Reject(std::string("-ERR ") + errors::kMaxClients + "\r\n");
+      }
+      if (cfg.protected_mode.load() && !engine_->IsPasswordSet() && !loopback) {
+        ++engine_->stats().rejected_connections;
+        return Reject(std::string(errors::kProtectedMode) + "\r\n");
+      }
+      engine_->RegisterClient(this);
+      registered_ = true;
+    }
+    ++server_->connected;
+    rbuf_.resize(kReadChunk);
+    DoRead();
+  }
+
+  // Called under the engine lock from any thread (CLIENT KILL, idle timeout).
+  void RequestClose() override {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->writing_) {
+        self->close_after_reply = true;
+      } else {
+        self->Close();
+      }
+    });
+  }
+  size_t QueryBufferBytes() const override { return rlen_; }
+  size_t OutputBufferBytes() const override { return wbuf_.size(); }
+
+ private:
+  static constexpr size_t kReadChunk = 16 * 1024;
+
+  static std::string Format(const tcp::endpoint& ep) {
+    std::ostringstream out;
+    out << ep.address().to_string() << ':' << ep.port();
+    return out.str();
+  }
+
+  void SetKeepAlive() {
+    int interval = int(engine_->config().tcp_keepalive.load());
+    if (interval <= 0) return;
+    int fd = socket_.native_handle(), yes = 1, probes = 3, intvl = std::max(1, interval / 3);
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &yes, sizeof(yes));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &interval, sizeof(interval));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
+  }
+
+  void Reject(std::string reply) {
+    wbuf_ = std::move(reply);
+    close_after_reply = true;
+    DoWrite();
+  }
+
+  void DoRead() {
+    size_t want = std::max(parser_.BytesWanted(), rlen_ + kReadChunk);
+    if (rbuf_.size() < want) rbuf_.resize(want);
+    socket_.async_read_some(
+        asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+          if (ec) return self->Close();
+          self->rlen_ += n;
+          self->input_bytes_ += n;
+          self->ProcessInput();
+        });
+  }
+
+  // Runs every complete request in the buffer under one hold of the engine lock.
+  void ProcessInput() {
+    size_t pos = 0;
+    bool protocol_error = false;
+    {
+      std::lock_guard lk(engine_->mu());
+      RequestParser::Limits limits;
+      limits.max_bulk_len = engine_->config().proto_max_bulk_len.load();
+      ReplyBuilder rb(&wbuf_);
+      while (pos < rlen_ && !close_after_reply) {
+        limits.auth_required = !authenticated;
+        size_t consumed = 0;
+        auto status = parser_.Parse(std::string_view(rbuf_.data() + pos, rlen_ - pos), limits,
+                                    &consumed);
+        if (status == RequestParser::Status::kIncomplete) break;
+        if (status == RequestParser::Status::kError) {
+          rb.Error(parser_.error());
+          EMBER_LOG(kVerbose, "Protocol error (%s) from client: id=%llu addr=%s",
+                    parser_.error().c_str(), (unsigned long long)id, addr.c_str());
+          protocol_error = true;
+          break;
+        }
+        const auto& args = parser_.args();
+        if (!args.empty()) {
+          rb.SetResp3(resp3);
+          engine_->Execute(*this, CmdArgs(args.data(), args.size()), rb);
+        }
+        pos += consumed;
+      }
+      auto& stats = engine_->stats();
+      stats.total_net_input_bytes += input_bytes_;
+      stats.total_net_output_bytes += wbuf_.size();
+      input_bytes_ = 0;
+      if (rlen_ - pos > size_t(engine_->config().client_query_buffer_limit.load())) {
+        EMBER_LOG(kWarning, "Closing client that reached max query buffer length: id=%llu addr=%s",
+                  (unsigned long long)id, addr.c_str());
+        protocol_error = true;
+      }
+      if (engine_->shutdown_requested) server_->Stop();
+    }
+    if (protocol_error) close_after_reply = true;
+    // Keep the unparsed tail at the front of the buffer.
+    if (pos > 0) {
+      memmove(rbuf_.data(), rbuf_.data() + pos, rlen_ - pos);
+      rlen_ -= pos;
+    }
+    if (rbuf_.size() > 4 * kReadChunk && rlen_ < kReadChunk && parser_.BytesWanted() == 0) {
+      rbuf_.resize(kReadChunk);  // give back a large request's buffer
+      rbuf_.shrink_to_fit();
+    }
+    if (!wbuf_.empty()) return DoWrite();
+    if (close_after_reply) return Close();
+    DoRead();
+  }
+
+  void DoWrite() {
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(wbuf_),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Close();
+                        self->wbuf_.clear();
+                        if (self->wbuf_.capacity() > 1024 * 1024) self->wbuf_.shrink_to_fit();
+                        if (self->close_after_reply) return self->Close();
+                        self->DoRead();
+                      });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    if (registered_) {
+      std::lock_guard lk(engine_->mu());
+      engine_->UnregisterClient(this);
+      --server_->connected;
+    }
+  }
+
+  NetServer* server_;
+  Engine* engine_;
+  tcp::socket socket_;
+  std::vector<char> rbuf_;
+  size_t rlen_ = 0;
+  std::string wbuf_;
+  RequestParser parser_;
+  uint64_t input_bytes_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool registered_ = false;
+};
+
+NetServer::NetServer(Engine* engine)
+    : engine_(engine),
+      contexts_([&] {
+        std::vector<std::unique_ptr<asio::io_context>> v;
+        int64_t n = engine->config().io_threads.load();
+        if (n <= 0) n = std::max(1u, std::thread::hardware_concurrency());
+        for (int64_t i = 0; i < n; ++i) v.push_back(std::make_unique<asio::io_context>(1));
+        return v;
+      }()),
+      cron_timer_(*contexts_[0]),
+      signals_(*contexts_[0], SIGINT, SIGTERM) {
+  for (auto& c : contexts_) guards_.emplace_back(c->get_executor());
+}
+
+NetServer::~NetServer() { Stop(); }
+
+asio::io_context& NetServer::NextContext() {
+  asio::io_context& c = *contexts_[next_context_];
+  next_context_ = (next_context_ + 1) % contexts_.size();
+  return c;
+}
+
+std::optional<std::string> NetServer::Listen() {
+  std::string bind;
+  int port;
+  int backlog;
+  {
+    std::lock_guard lk(engine_->mu());
+    bind = engine_->config().bind;
+    port = int(engine_->config().port.load());
+    backlog = int(engine_->config().tcp_backlog.load());
+  }
+  std::istringstream words(bind);
+  std::string addr;
+  while (words >> addr) {
+    bool optional = addr[0] == '-';
+    if (optional) addr = addr.substr(1);
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(addr, ec);
+    if (ec) return "bad bind address '" + addr + "'";
+    tcp::endpoint ep(ip, uint16_t(port));
+    tcp::acceptor acceptor(*contexts_[0]);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ip.is_v6()) acceptor.set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(backlog, ec);
+    if (ec) {
+      if (optional) continue;
+      return "Could not create server TCP listening socket " + addr + ":" +
+             std::to_string(port) + ": " + ec.message();
+    }
+    acceptors_.push_back(std::move(acceptor));
+  }
+  if (acceptors_.empty()) return "no address to listen on";
+  return std::nullopt;
+}
+
+void NetServer::Accept(size_t index) {
+  acceptors_[index].async_accept(
+      NextContext(), [this, index](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+          // Start the session on its own thread.
+          auto exec = socket.get_executor();
+          asio::post(exec, [this, s = std::move(socket)]() mutable {
+            std::make_shared<Session>(this, std::move(s))->Start();
+          });
+        } else {
+          EMBER_LOG(kWarning, "Accepting client connection: %s", ec.message().c_str());
+        }
+        Accept(index);
+      });
+}
+
+void NetServer::ScheduleCron(int64_t delay_ms) {
+  cron_timer_.expires_after(std::chrono::milliseconds(delay_ms));
+  cron_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    int64_t next;
+    {
+      std::lock_guard lk(engine_->mu());
+      next = engine_->Cron();
+    }
+    ScheduleCron(next);
+  });
+}
+
+void NetServer::Run() {
+  for (size_t i = 0; i < acceptors_.size(); ++i) Accept(i);
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    EMBER_LOG(kWarning, "Received %s, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    Stop();
+  });
+  ScheduleCron(100);
+  for (size_t i = 1; i < contexts_.size(); ++i) {
+    threads_.emplace_back([c = contexts_[i].get()] { c->run(); });
+  }
+  contexts_[0]->run();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void NetServer::Stop() {
+  for (auto& c : contexts_) c->stop();
+}
+
+}  // namespace ember

@@ -1,0 +1,775 @@
+#!/usr/bin/python3
+"""Differential test: the same command script against redis-server 7.0 and ember-server.
+
+Usage: differential.py EMBER_BINARY [--redis /usr/bin/redis-server] [--seed N] [--count N]
+
+Both servers start on free ports on 127.0.0.1, each in its own temp dir. Every command goes
+to both over raw RESP and the reply bytes are compared; every mismatch is printed with the
+command and both replies, and any mismatch makes the exit code 1.
+
+The script is
+  1. hand-written edge cases (strings, keys, expiry, globs, errors), run once in RESP2 and
+     once again after HELLO 3;
+  2. seeded random sequences over a small key pool, so commands collide (the seed is printed
+     and can be set with --seed);
+  3. protocol cases on fresh connections: malformed multibulk and inline requests, empty
+     lines, split and pipelined writes; compared on the reply bytes and on whether the
+     connection is then closed.
+
+Determinism: relative expiries are always large (>= 10^5 s) and strictly increasing across
+the run, absolute ones lie in the year 2100+, and TTL/PTTL/EXPIRETIME/PEXPIRETIME replies
+are compared with a 2 s tolerance when both are >= 0. KEYS replies are compared as sets.
+RANDOMKEY is only sent when the reference says the db holds 0 or 1 keys. The HELLO reply
+is compared with its server/version/id values masked.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import ConnectionClosed, ProtocolError  # noqa: E402
+
+DEFAULT_REDIS = "/usr/bin/redis-server"
+DEFAULT_COUNT = 3000
+REPLY_TIMEOUT_S = 5.0
+MAX_PRINTED_REPLY = 400
+MAX_EMBER_FAILURES = 10  # then stop: each may have cost a reply timeout
+
+
+def S(line):
+    """'SET k v' -> ['SET', 'k', 'v'] (no quoting; use a list for args with spaces)."""
+    return line.split(" ")
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation of replies that may legitimately differ
+# --------------------------------------------------------------------------------------------
+
+TIME_TOLERANCE = {"TTL": 2, "EXPIRETIME": 2, "PTTL": 2000, "PEXPIRETIME": 2000}
+
+
+def _name(cmd):
+    return cmd[0].upper() if isinstance(cmd[0], str) else cmd[0].decode("latin-1").upper()
+
+
+def replies_equal(cmd, r, e):
+    if r == e:
+        return True
+    name = _name(cmd)
+    try:
+        if name in TIME_TOLERANCE:
+            rv, ev = harness.parse_reply(r), harness.parse_reply(e)
+            if rv[0] == ev[0] == b":":
+                a, b = int(rv[1]), int(ev[1])
+                return a >= 0 and b >= 0 and abs(a - b) <= TIME_TOLERANCE[name]
+            return False
+        if name == "KEYS":
+            rv, ev = harness.parse_reply(r), harness.parse_reply(e)
+            if rv[0] == ev[0] and isinstance(rv[1], list) and isinstance(ev[1], list):
+                return sorted(rv[1]) == sorted(ev[1])
+            return False
+        if name == "HELLO":
+            return mask_hello(r) == mask_hello(e)
+    except (ProtocolError, ValueError):
+        return False
+    return False
+
+
+def mask_hello(reply):
+    """Masks the values of server, version and id in a HELLO reply (map or flat array)."""
+    try:
+        t, items = harness.parse_reply(reply)
+    except (ProtocolError, ValueError):
+        return reply
+    if not isinstance(items, list):
+        return reply
+    out = list(items)
+    for i in range(0, len(out) - 1, 2):
+        if out[i][1] in (b"server", b"version", b"id"):
+            out[i + 1] = (b"+", b"<masked>")
+    return harness.encode_value((t, out))
+
+
+def show(b):
+    s = repr(b)
+    return s if len(s) <= MAX_PRINTED_REPLY else s[:MAX_PRINTED_REPLY] + f"... ({len(b)} bytes)"
+
+
+# --------------------------------------------------------------------------------------------
+# Running one command on both servers
+# --------------------------------------------------------------------------------------------
+
+class Pair:
+    def __init__(self, redis_srv, ember_srv):
+        self.redis_srv, self.ember_srv = redis_srv, ember_srv
+        self.r = self.e = None
+        self.commands = 0
+        self.mismatches = []
+        self.ember_failures = 0  # closed connections, timeouts, unparseable replies
+        self.reconnect()
+
+    def reconnect(self):
+        for c in (self.r, self.e):
+            if c is not None:
+                c.close()
+        self.r = self.redis_srv.connect(REPLY_TIMEOUT_S)
+        self.e = self.ember_srv.connect(REPLY_TIMEOUT_S)
+
+    @staticmethod
+    def _one(conn, data):
+        try:
+            conn.send(data)
+            return conn.read_reply(), None
+        except ConnectionClosed as ex:
+            return None, f"<connection closed: {ex}>"
+        except (OSError, ProtocolError) as ex:
+            return None, f"<{type(ex).__name__}: {ex}>"
+
+    def run(self, cmd, section, compare=True):
+        """Sends cmd to both; returns the reference reply (bytes) or None on failure."""
+        self.commands += compare
+        data = harness.encode_command(*cmd)
+        r, rerr = self._one(self.r, data)
+        e, eerr = self._one(self.e, data)
+        if rerr is not None:
+            raise RuntimeError(f"reference redis failed on {cmd!r}: {rerr}")
+        if eerr is not None or (compare and not replies_equal(cmd, r, e)):
+            self.mismatch(section, cmd, r, e if eerr is None else eerr)
+        if eerr is not None:
+            self.ember_failures += 1
+            if self.ember_failures > MAX_EMBER_FAILURES:
+                raise EmberDied(f"ember-server failed to answer {self.ember_failures} commands "
+                                f"(last: {cmd!r}); log tail:\n{self.ember_srv.log_tail()}")
+            if not self.ember_srv.alive():
+                raise EmberDied(f"ember-server exited (code {self.ember_srv.proc.returncode}) "
+                                f"after {cmd!r}; log tail:\n{self.ember_srv.log_tail()}")
+            # Keep both sides in step: fresh connections (db 0, RESP2) on both.
+            self.reconnect()
+        return r
+
+    def mismatch(self, section, cmd, r, e):
+        self.mismatches.append((section, cmd, r, e))
+        print(f"MISMATCH [{section}] #{self.commands} {show(cmd)}\n"
+              f"    redis: {show(r)}\n"
+              f"    ember: {show(e) if isinstance(e, bytes) else e}", flush=True)
+
+
+class EmberDied(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Hand-written edge cases
+# --------------------------------------------------------------------------------------------
+
+FAR = 4102444800  # 2100-01-01T00:00:00Z, an absolute expiry that never fires in a test run
+LONG = "x" * 60    # > 44 bytes: raw, not embstr
+
+
+def edge_cases(lists_ok):
+    c = []
+    add = c.extend
+    # Connection and basics
+    add([S("PING"), S("PING hello"), S("PING a b"), S("ECHO"), S("ECHO hi"), S("ECHO a b"),
+         ["ECHO", ""], S("ping"), S("PiNg x")])
+    # Unknown commands and wrong arity
+    add([S("FOO"), S("foo bar baz"), ["NOSUCH", "a" * 200, "b"], [""], ["GET"], S("GET a b"),
+         ["SET", "k"], S("DEL"), S("EXISTS"), S("INCR"), S("INCRBY k"), S("MSET k"),
+         S("MSET a 1 b"), S("MSETNX a"), S("MGET"), S("SELECT"), S("DBSIZE x"), S("TTL"),
+         S("EXPIRE k"), S("SETEX k 10"), S("GETRANGE k 0"), S("SETBIT k 1"), S("BITCOUNT"),
+         S("BITPOS k"), S("OBJECT"), S("KEYS"), S("RENAME a"), S("COPY a"), S("SWAPDB 0"),
+         S("FLUSHDB x y"), S("TYPE"), S("TOUCH"), S("APPEND k"), S("STRLEN"), S("GETDEL"),
+         S("GETEX"), S("GETSET k"), S("SETNX k"), S("PSETEX k 1"), S("INCRBYFLOAT k"),
+         S("PERSIST"), S("EXPIRETIME"), S("PEXPIRETIME"), S("RANDOMKEY x"),
+         S("UNLINK"), S("DECRBY k"), S("DECR")])
+    # SET and its options
+    add([S("SET k v"), S("GET k"), S("SET k v2 GET"), S("SET k v3 NX"), S("SET k v3 XX"),
+         S("GET k"), S("SET nk v XX"), S("GET nk"), S("SET nk v NX GET"), S("SET nk w NX GET"),
+         S("SET nk w XX GET"), S("SET k v NX XX"), S("SET k v EX 10 PX 100"),
+         S("SET k v EX 10 KEEPTTL"), S("SET k v PX 10 KEEPTTL"), S("SET k v EX 0"),
+         S("SET k v EX -1"), S("SET k v PX 0"), S("SET k v EX abc"), S("SET k v EX"),
+         S("SET k v EX 1.5"), S("SET k v FOO"), S("SET k v GET GET"), S("SET k v EXAT 0"),
+         S("SET k v PXAT -5"), S("SET k v EX 9223372036854775807"),
+         S("SET k v PX 9223372036854775807"), S("SET k v EX 9223372036854776"),
+         S("SET k v EXAT 9223372036854775807"),
+         S(f"SET k v EXAT {FAR}"), S("EXPIRETIME k"), S("PEXPIRETIME k"), S("TTL k"),
+         S("SET k v2 KEEPTTL"), S("EXPIRETIME k"), S("SET k v3"), S("EXPIRETIME k"),
+         S(f"SET k v PXAT {FAR * 1000 + 123}"), S("PEXPIRETIME k"), S("EXPIRETIME k"),
+         S("SET k v PX 100000000"), S("PTTL k"), S("TTL k"), S("SET k v EX 100000 GET"),
+         S("TTL k"), S("set K lower"), S("GET K"), S("GET k"), ["SET", "", "empty-key"],
+         ["GET", ""], ["SET", "sp ace", "va lue"], ["GET", "sp ace"],
+         ["SET", "bin\x00key", "bin\x00val\xff"], ["GET", "bin\x00key"],
+         S("SET k v ex 100000 nx"), S("SET k v xx px 100000000 get"), S("TTL k")])
+    # Past absolute expiries: read the key at once so both servers drop it lazily.
+    add([S("SET past v EXAT 1"), S("GET past"), S("SET past v PXAT 1000"), S("EXISTS past"),
+         S("SET past v"), S("EXPIREAT past 1"), S("GET past"), S("SET past v"),
+         S("GETEX past EXAT 1"), S("GET past")])
+    # GET family
+    add([S("GETDEL k"), S("GETDEL k"), S("SET g 1"), S("GETSET g 2"), S("GETSET nog 1"),
+         S("GET nog"), S("SETNX g 3"), S("SETNX g2 3"), S("GET g2"), S("SETEX se 100000 v"),
+         S("TTL se"), S("SETEX se 0 v"), S("SETEX se -10 v"), S("SETEX se abc v"),
+         S("PSETEX pse 100000000 v"), S("PTTL pse"), S("PSETEX pse 0 v"),
+         S("SETEX se 9223372036854775807 v"), S("GETEX g"), S("GETEX g EX 100000"), S("TTL g"),
+         S("GETEX g PERSIST"), S("TTL g"), S(f"GETEX g EXAT {FAR}"), S("EXPIRETIME g"),
+         S(f"GETEX g PXAT {FAR * 1000 + 5}"), S("PEXPIRETIME g"), S("GETEX g PX 100000000"),
+         S("PTTL g"), S("GETEX g EX 0"), S("GETEX g EX -1"), S("GETEX g EX 10 PX 10"),
+         S("GETEX g PERSIST EX 10"), S("GETEX g FOO"), S("GETEX g EX"), S("GETEX nosuch EX 10"),
+         S("GETEX nosuch"), S("GETEX g EX 9223372036854775807")])
+    # MSET / MGET
+    add([S("MSET a 1 b 2 c 3"), S("MGET a b c d"), S("MSETNX a 9 z 9"), S("MGET a z"),
+         S("MSETNX y 1 z 2"), S("MGET y z"), S("MSET a 1 a 2"), S("GET a"),
+         S("MSETNX q 1 q 2"), S("GET q"), S("MGET nosuch")])
+    # Counters
+    add([S("SET n 10"), S("INCR n"), S("DECR n"), S("INCRBY n 5"), S("DECRBY n 3"),
+         S("INCRBY n -100"), S("INCRBY n abc"), S("INCRBY n 1.5"), S("INCRBY n"),
+         ["INCRBY", "n", ""], ["INCRBY", "n", " 1"], S("INCRBY n 99999999999999999999"),
+         S("SET n 9223372036854775807"), S("INCR n"), S("INCRBY n 0"), S("DECR n"),
+         S("SET n -9223372036854775808"), S("DECR n"), S("INCRBY n -1"), S("DECRBY n 1"),
+         S("DECRBY n -9223372036854775808"), S("SET n 0"),
+         S("DECRBY n -9223372036854775808"), S("DECRBY n 9223372036854775807"),
+         S("SET n abc"), S("INCR n"), S("SET n 1.0"), S("INCR n"), S("SET n 01"),
+         S("INCR n"), S("SET n +1"), S("INCR n"), S("SET n -0"), S("INCR n"),
+         ["SET", "n", " 1"], S("INCR n"), S("SET n 9223372036854775808"), S("INCR n"),
+         S("INCR newctr"), S("OBJECT ENCODING newctr"), S("DECR newctr2"),
+         S("SET n 12345678901234567890"), S("INCR n"), S("SET n 1e3"), S("INCR n"),
+         ["SET", "n", ""], S("INCR n"), S("SET n 0x10"), S("INCR n")])
+    # INCRBYFLOAT
+    add([S("SET f 10.5"), S("INCRBYFLOAT f 0.1"), S("INCRBYFLOAT f -5"), S("INCRBYFLOAT f 1e3"),
+         S("INCRBYFLOAT f 5.0e3"), S("INCRBYFLOAT f 1.5e308"), S("INCRBYFLOAT f 1.5e308"),
+         S("GET f"), S("INCRBYFLOAT f -3e308"), S("SET f 0"), S("INCRBYFLOAT f inf"),
+         S("INCRBYFLOAT f -inf"), S("INCRBYFLOAT f nan"), S("INCRBYFLOAT f abc"),
+         ["INCRBYFLOAT", "f", ""], S("INCRBYFLOAT f 1e400"), S("INCRBYFLOAT f 0x10"),
+         S("INCRBYFLOAT f 1e-300"), S("INCRBYFLOAT f 3"), S("INCRBYFLOAT f 0.1"),
+         S("INCRBYFLOAT f 0.2"), S("GET f"), S("OBJECT ENCODING f"), S("SET f abc"),
+         S("INCRBYFLOAT f 1"), S("SET f 1e5"), S("INCRBYFLOAT f 1"), S("SET f 5.0e-2"),
+         S("INCRBYFLOAT f 0"), S("SET f inf"), S("INCRBYFLOAT f 1"), S("SET f 1.5"),
+         S("INCRBYFLOAT f 1.5"), S("INCR f"), S("INCRBYFLOAT newf 3.0"), S("GET newf"),
+         S("INCRBYFLOAT newf2 -0.0"), S("INCRBYFLOAT f 1.0e1"), S("INCRBYFLOAT f .5"),
+         S("INCRBYFLOAT f 5."), ["INCRBYFLOAT", "f", " 1"], S("INCRBYFLOAT f 1 2"),
+         S("SET f 9223372036854775807"), S("INCRBYFLOAT f 1"),
+         S("SET f 0.1"), S("INCRBYFLOAT f 0.2"), S("SET f 1.7976931348623157e308"),
+         S("INCRBYFLOAT f 1.7976931348623157e308"), S("INCRBYFLOAT f -1.7976931348623157e308")])
+    # APPEND, STRLEN, GETRANGE, SETRANGE
+    add([S("SET s hello"), S("APPEND s _world"), S("GET s"), S("STRLEN s"), S("STRLEN nosuch"),
+         S("APPEND ns abc"), S("OBJECT ENCODING ns"), S("GETRANGE s 0 4"), S("GETRANGE s -5 -1"),
+         S("GETRANGE s 5 2"), S("GETRANGE s -100 100"), S("GETRANGE s 100 200"),
+         S("GETRANGE s 0 -100"), S("GETRANGE s abc 1"), S("GETRANGE nosuch 0 -1"),
+         S("GETRANGE s 0 9223372036854775807"), S("GETRANGE s -9223372036854775808 -1"),
+         S("SUBSTR s 1 3"),
+         S("SETRANGE s 0 J"), S("SETRANGE s 20 !"), S("GET s"), S("SETRANGE s -1 x"),
+         S("SETRANGE s abc x"), ["SETRANGE", "s", "3", ""], S("GET s"),
+         ["SETRANGE", "empty", "5", ""], S("EXISTS empty"), S("SETRANGE new 3 abc"), S("GET new"),
+         S("SETRANGE s 536870912 x"), S("SETRANGE s 536870911 "),
+         S("SET i 123"), S("APPEND i 4"), S("GET i"), S("OBJECT ENCODING i"),
+         S("SETRANGE i 0 9"), S("OBJECT ENCODING i"), S("STRLEN i")])
+    # Bits
+    add([S("SETBIT b 7 1"), S("GET b"), S("GETBIT b 7"), S("GETBIT b 6"), S("GETBIT b 100000"),
+         S("GETBIT nosuch 0"), S("SETBIT b 7 0"), S("SETBIT b 7 2"), S("SETBIT b -1 1"),
+         S("SETBIT b 4294967296 1"), S("SETBIT b abc 1"), S("GETBIT b -1"),
+         S("GETBIT b 4294967295"), S("SETBIT b 100 1"), S("STRLEN b"), S("SET bc foobar"),
+         S("BITCOUNT bc"), S("BITCOUNT bc 0 0"), S("BITCOUNT bc 1 1"), S("BITCOUNT bc 1 1 BYTE"),
+         S("BITCOUNT bc 5 30 BIT"), S("BITCOUNT bc -1 -1"), S("BITCOUNT bc -3 -1 bit"),
+         S("BITCOUNT bc 0"), S("BITCOUNT bc 0 1 FOO"), S("BITCOUNT bc a b"),
+         S("BITCOUNT nosuch"), S("BITCOUNT nosuch 0 1"), S("BITCOUNT bc 10 5"),
+         S("BITCOUNT bc 0 -1 BIT"), S("BITCOUNT bc -100 100"),
+         ["SET", "bp", "\xff\xf0\x00"], S("BITPOS bp 0"), S("BITPOS bp 1"), S("BITPOS bp 0 2"),
+         S("BITPOS bp 1 2"), S("BITPOS bp 1 7 15 BIT"), S("BITPOS bp 0 0 -1 BIT"),
+         S("BITPOS bp 0 0 0"), S("BITPOS bp 2"), S("BITPOS bp 1 a"), S("BITPOS bp 1 0 1 FOO"),
+         S("BITPOS nosuch 0"), S("BITPOS nosuch 1"), ["SET", "allff", "\xff\xff"],
+         S("BITPOS allff 0"), S("BITPOS allff 0 0 -1"), S("BITPOS allff 0 0"),
+         S("BITPOS bp 1 -1"), S("BITPOS bp 0 -100 100"), S("BITPOS bp 1 5 2"), S("SET bz \x00"),
+         S("BITPOS bz 1")])
+    # Keyspace: DEL EXISTS TYPE TOUCH RENAME COPY RANDOMKEY DBSIZE
+    add([S("FLUSHDB"), S("DBSIZE"), S("RANDOMKEY"), S("SET a 1"), S("RANDOMKEY"), S("DBSIZE"),
+         S("SET b 2"), S("DBSIZE"), S("EXISTS a b c a"), S("DEL a c a"), S("UNLINK b b"),
+         S("DBSIZE"), S("TYPE a"), S("SET a 1"), S("TYPE a"), S("TOUCH a a nosuch"),
+         S("RENAME a b"), S("GET b"), S("EXISTS a"), S("RENAME a b"), S("RENAME b b"),
+         S("RENAMENX b b"), S("SET c 3"), S("RENAMENX b c"), S("RENAMENX b d"), S("MGET b c d"),
+         S("SET e 1 EX 100000"), S("RENAME e f"), S("TTL f"), S("COPY f g"), S("TTL g"),
+         S("COPY f g"), S("COPY f g REPLACE"), S("COPY f f"), S("COPY nosuch g"),
+         S("COPY f g DB 1"), S("SELECT 1"), S("GET g"), S("TTL g"), S("SELECT 0"),
+         S("COPY f g DB 16"), S("COPY f g DB -1"), S("COPY f g DB abc"), S("COPY f g FOO"),
+         S("COPY f g DB"), S("COPY f f DB 1"), S("COPY f f DB 1 REPLACE"),
+         S("COPY f g REPLACE DB 1 REPLACE"), S("PERSIST f"), S("PERSIST f"), S("TTL f"),
+         S("PERSIST nosuch"), S("TTL nosuch"), S("PTTL nosuch"), S("EXPIRETIME nosuch"),
+         S("PEXPIRETIME nosuch"), S("EXPIRETIME f")])
+    # Expiry commands and NX XX GT LT
+    add([S("SET x 1"), S("EXPIRE x 100000"), S("TTL x"), S("EXPIRE x 200000 GT"), S("TTL x"),
+         S("EXPIRE x 150000 GT"), S("EXPIRE x 150000 LT"), S("TTL x"), S("EXPIRE x 300000 LT"),
+         S("EXPIRE x 100000 NX"), S("EXPIRE x 100000 XX"), S("TTL x"), S("PERSIST x"),
+         S("EXPIRE x 100000 XX"), S("EXPIRE x 100000 GT"), S("EXPIRE x 100000 LT"), S("TTL x"),
+         S("PERSIST x"), S("EXPIRE x 100000 NX"), S("EXPIRE x 100000 NX XX"),
+         S("EXPIRE x 100000 GT LT"), S("EXPIRE x 100000 NX GT"), S("EXPIRE x 100000 FOO"),
+         S("EXPIRE x 100000 nx"), S("EXPIRE x abc"), S("EXPIRE x 1.5"), S("EXPIRE x"),
+         S("EXPIRE x 9223372036854775807"), S("EXPIRE x 9223372036854775"),
+         S("PEXPIRE x 9223372036854775807"), S("EXPIRE x -9223372036854775808"),
+         S("EXISTS x"), S("SET x 1"), S(f"EXPIREAT x {FAR}"), S("EXPIRETIME x"),
+         S(f"EXPIREAT x {FAR + 10} GT"), S(f"EXPIREAT x {FAR + 5} GT"),
+         S(f"EXPIREAT x {FAR + 5} LT"), S("EXPIRETIME x"), S(f"PEXPIREAT x {FAR * 1000 + 1} LT"),
+         S("PEXPIRETIME x"), S("EXPIRETIME x"), S(f"PEXPIREAT x {FAR * 1000 + 999} XX"),
+         S("EXPIRETIME x"), S("PEXPIRE x 100000000"), S("PTTL x"), S("PEXPIRE x 1000000000 LT"),
+         S("EXPIRE nosuch 100"), S("PEXPIRE nosuch 100"), S(f"EXPIREAT nosuch {FAR}"),
+         S(f"PEXPIREAT nosuch {FAR}"), S("EXPIRE x 0"), S("EXISTS x"), S("SET x 1"),
+         S("EXPIRE x -1"), S("EXISTS x"), S("SET x 1"), S("PEXPIRE x 0"), S("GET x"),
+         S("SET x 1"), S("EXPIREAT x 0"), S("GET x"), S("SET x 1"), S("PEXPIREAT x -1"),
+         S("GET x"), S("SET x 1"), S("EXPIRE x 0 XX"), S("EXISTS x"), S("SET x 1"),
+         S("EXPIRE x 0 GT"), S("EXISTS x"), S("TTL x"), S("EXPIRE x 0 LT"), S("EXISTS x"),
+         S("SET x 1 EX 100000"), S("SET x 2"), S("TTL x"), S("SET x 1 EX 100000"),
+         S("APPEND x z"), S("TTL x"), S("INCR x"), S("SET y 5 EX 100000"), S("INCR y"),
+         S("TTL y"), S("GETSET y 1"), S("TTL y")])
+    # SELECT, SWAPDB, FLUSHDB, FLUSHALL, KEYS
+    add([S("SELECT 16"), S("SELECT -1"), S("SELECT abc"), S("SELECT 1.5"), S("SELECT 15"),
+         S("SET only15 1"), S("SELECT 2"), S("SET in2 2"), S("DBSIZE"), S("SWAPDB 2 15"),
+         S("DBSIZE"), S("GET only15"), S("GET in2"), S("SWAPDB 2 2"), S("SWAPDB 2 16"),
+         S("SWAPDB -1 2"), S("SWAPDB a 2"), S("SWAPDB 2 b"), S("SWAPDB 1.5 2"), S("FLUSHDB FOO"),
+         S("FLUSHDB ASYNC"), S("DBSIZE"), S("SELECT 15"), S("DBSIZE"), S("FLUSHDB SYNC"),
+         S("FLUSHDB"), S("SELECT 0"), S("FLUSHALL FOO"), S("FLUSHALL SYNC"), S("DBSIZE"),
+         S("FLUSHALL ASYNC"), S("FLUSHALL"),
+         S("MSET hello 1 hallo 2 hxllo 3 hllo 4 heeello 5 a*b 6 a?c 7 [ab] 8 k1 9 k2 10"),
+         ["SET", "x\\y", "11"], ["SET", "", "12"], ["SET", "a\\b", "13"], S("KEYS *"),
+         S("KEYS h?llo"), S("KEYS h*llo"), S("KEYS h[ae]llo"), S("KEYS h[^e]llo"),
+         S("KEYS h[a-b]llo"), S("KEYS h[b-a]llo"), ["KEYS", "a\\*b"], ["KEYS", "a\\?c"],
+         ["KEYS", "\\[ab\\]"], S("KEYS [ab]"), S("KEYS [[]ab]"), ["KEYS", "x\\\\y"],
+         ["KEYS", "a\\b"], ["KEYS", "a\\\\b"], ["KEYS", ""], S("KEYS ["), S("KEYS [a-"),
+         S("KEYS k[1-3]"), S("KEYS *o"), S("KEYS **"), S("KEYS ?"), S("KEYS ??"),
+         S("KEYS h[!e]llo"), S("KEYS *[?]*"), S("KEYS H*"), ["KEYS", "h\\"], S("KEYS [^a]*"),
+         S("KEYS *[a-"), S("KEYS h[a-]llo"), S("KEYS [\\]"), S("KEYS k[0-9]*"),
+         S("KEYS nosuch"), S("DBSIZE"), S("TYPE a*b")])
+    # OBJECT ENCODING
+    add([S("SET e1 123"), S("OBJECT ENCODING e1"), S("SET e2 abc"), S("OBJECT ENCODING e2"),
+         S(f"SET e3 {LONG}"), S("OBJECT ENCODING e3"), S("SET e4 -9223372036854775808"),
+         S("OBJECT ENCODING e4"), S("SET e5 9223372036854775808"), S("OBJECT ENCODING e5"),
+         S("SET e6 01"), S("OBJECT ENCODING e6"), S("SET e7 " + "y" * 44),
+         S("OBJECT ENCODING e7"), S("SET e8 " + "y" * 45), S("OBJECT ENCODING e8"),
+         S("OBJECT ENCODING nosuch"), S("OBJECT FOO e1"), S("OBJECT ENCODING"),
+         S("OBJECT ENCODING e1 extra"), S("SET e9 1.5"), S("OBJECT ENCODING e9"),
+         S("SET e10 -1"), S("OBJECT ENCODING e10"), S("SET e11 10000"), S("OBJECT ENCODING e11"),
+         S("SET e12 12345678901234567890"), S("OBJECT ENCODING e12"),
+         S("SETBIT e13 1 1"), S("OBJECT ENCODING e13")])
+    if lists_ok:
+        add([S("DEL lst"), S("LPUSH lst a b"), S("TYPE lst"), S("GET lst"), S("SET lst x XX GET"),
+             S("INCR lst"), S("APPEND lst x"), S("STRLEN lst"), S("GETRANGE lst 0 1"),
+             S("SETRANGE lst 0 x"), S("SETBIT lst 0 1"), S("GETBIT lst 0"), S("BITCOUNT lst"),
+             S("BITPOS lst 1"), S("INCRBYFLOAT lst 1"), S("GETDEL lst"), S("GETEX lst"),
+             S("GETSET lst v"), S("MGET lst"), S("LPUSH str x"), S("SET str v"),
+             S("LPUSH str x"), S("RENAME lst lst2"), S("TYPE lst2"), S("COPY lst2 lst3"),
+             S("TYPE lst3"), S("SET lst2 v GET"), S("SET lst2 v"), S("TYPE lst2"),
+             S("DEL lst3"), S("DECR lst3")])
+    add([S("FLUSHALL")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Seeded random sequences
+# --------------------------------------------------------------------------------------------
+
+KEYS_POOL = ["k1", "k2", "k3", "k4", "hello", "hallo", "hxllo", "hllo", "a*b", "a?c", "[ab]",
+             "x\\y", ""]
+VALUES = ["", "0", "1", "-1", "10", "255", "9223372036854775807", "-9223372036854775808",
+          "9223372036854775808", "3.14", "1e3", "0x10", " 1", "1 ", "abc", "hello world", "01",
+          "+1", "-0", "inf", "nan", "1.5e308", "x" * 50, "\x00\xff", "12345678901234567890",
+          "-", "1.", ".5", "5.0e-2", "\xff\xf0\x00\x0f"]
+INT_ARGS = ["1", "-1", "0", "100", "-100", "9223372036854775807", "-9223372036854775808", "abc",
+            "1.5", "", " 1", "99999999999999999999", "007"]
+FLOAT_ARGS = ["1", "0.1", "-0.1", "1e3", "1.5e308", "-1.5e308", "inf", "-inf", "nan", "abc",
+              "5.0e-2", "3", "1e-300", "0x10", "1e400", "", "-0", "1.7976931348623157e308"]
+RANGE_ARGS = ["0", "1", "2", "5", "-1", "-2", "-100", "100", "abc", "9223372036854775807",
+              "-9223372036854775808"]
+PATTERNS = ["*", "k*", "h?llo", "h[ae]llo", "h[^e]llo", "h[a-x]llo", "a\\*b", "a?c", "[ab]",
+            "\\[ab\\]", "x\\\\y", "", "?", "*o", "h*", "[", "[a-", "k[1-3]", "*[?]*", "[^k]*"]
+EXPIRE_OPTS = [[], [], [], ["NX"], ["XX"], ["GT"], ["LT"], ["nx"], ["NX", "XX"], ["GT", "LT"],
+               ["FOO"], ["XX", "GT"]]
+
+
+READ_ONLY = {"GET", "MGET", "EXISTS", "TYPE", "KEYS", "TTL", "PTTL", "EXPIRETIME",
+             "PEXPIRETIME", "STRLEN", "GETRANGE", "GETBIT", "BITCOUNT", "BITPOS", "DBSIZE",
+             "RANDOMKEY", "OBJECT", "PING", "ECHO", "NOSUCHCMD", "GETT", "SETX"}
+
+
+class RandomScript:
+    """Yields commands; receives the reference reply of each (used only for RANDOMKEY)."""
+
+    def __init__(self, rng, lists_ok):
+        self.rng = rng
+        self.lists_ok = lists_ok
+        self.rel_seconds = 100000  # strictly increasing relative expiry, in seconds
+
+    def key(self):
+        return self.rng.choice(KEYS_POOL)
+
+    def val(self):
+        if self.rng.random() < 0.3:
+            return str(self.rng.randint(-1000, 1000))
+        return self.rng.choice(VALUES)
+
+    def rel(self, ms=False):
+        """A relative expiry, larger than every earlier one by 100 s, so GT/LT comparisons
+        between two relative expiries never depend on when the servers ran them."""
+        self.rel_seconds += 100
+        return str(self.rel_seconds * 1000 if ms else self.rel_seconds)
+
+    def absolute(self, ms=False):
+        s = FAR + self.rng.randint(0, 50) * 1000
+        return str(s * 1000 + self.rng.randint(0, 999) if ms else s)
+
+    def expire_arg(self, cmd):
+        r = self.rng.random()
+        if r < 0.06:
+            return self.rng.choice(["0", "-1", "abc", "1.5", "9223372036854775807"])
+        if cmd in ("EXPIRE", "PEXPIRE"):
+            return self.rel(cmd == "PEXPIRE")
+        if r < 0.12:
+            return self.rng.choice(["1", "0", "-5"])  # in the past: deletes the key
+        return self.absolute(cmd == "PEXPIREAT")
+
+    def set_opts(self):
+        rng = self.rng
+        opts = []
+        r = rng.random()
+        if r < 0.15:
+            opts += ["EX", self.rel()]
+        elif r < 0.25:
+            opts += ["PX", self.rel(ms=True)]
+        elif r < 0.32:
+            opts += ["EXAT", self.absolute()]
+        elif r < 0.38:
+            opts += ["PXAT", self.absolute(ms=True)]
+        elif r < 0.45:
+            opts += ["KEEPTTL"]
+        elif r < 0.48:
+            opts += [rng.choice(["EX", "PX"]), rng.choice(["0", "-1", "abc", ""])]
+        if rng.random() < 0.2:
+            opts.append(rng.choice(["NX", "XX"]))
+        if rng.random() < 0.2:
+            opts.append("GET")
+        if rng.random() < 0.03:
+            opts += rng.choice([["NX", "XX"], ["EX", "10", "PX", "10"], ["KEEPTTL", "EX", "10"],
+                                ["FOO"], ["EX"]])
+        return opts
+
+    def randcase(self, name):
+        if self.rng.random() < 0.1:
+            return "".join(ch.lower() if self.rng.random() < 0.5 else ch for ch in name)
+        return name
+
+    def commands(self):
+        rng = self.rng
+        k, v = self.key, self.val
+        table = [
+            (8, lambda: ["SET", k(), v()] + self.set_opts()),
+            (8, lambda: ["GET", k()]),
+            (2, lambda: ["GETEX", k()] + rng.choice(
+                [[], ["PERSIST"], ["EX", self.rel()], ["PX", self.rel(True)],
+                 ["EXAT", self.absolute()], ["PXAT", self.absolute(True)], ["EX", "0"],
+                 ["PERSIST", "EX", "1"], ["FOO"]])),
+            (2, lambda: ["GETDEL", k()]),
+            (2, lambda: ["GETSET", k(), v()]),
+            (2, lambda: ["SETNX", k(), v()]),
+            (1, lambda: ["SETEX", k(), self.rel() if rng.random() < 0.7
+                         else rng.choice(["0", "-1", "x"]), v()]),
+            (1, lambda: ["PSETEX", k(), self.rel(True) if rng.random() < 0.7
+                         else rng.choice(["0", "-1", "x"]), v()]),
+            (2, lambda: ["MSET"] + sum([[k(), v()] for _ in range(rng.randint(1, 3))], [])
+             + ([k()] if rng.random() < 0.05 else [])),
+            (2, lambda: ["MSETNX"] + sum([[k(), v()] for _ in range(rng.randint(1, 3))], [])),
+            (3, lambda: ["MGET"] + [k() for _ in range(rng.randint(1, 4))]),
+            (4, lambda: [rng.choice(["INCR", "DECR"]), k()]),
+            (3, lambda: [rng.choice(["INCRBY", "DECRBY"]), k(), rng.choice(INT_ARGS)
+                         if rng.random() < 0.4 else str(rng.randint(-50, 50))]),
+            (3, lambda: ["INCRBYFLOAT", k(), rng.choice(FLOAT_ARGS)
+                         if rng.random() < 0.5 else f"{rng.uniform(-100, 100):.3f}"]),
+            (3, lambda: ["APPEND", k(), v()]),
+            (2, lambda: ["STRLEN", k()]),
+            (3, lambda: ["GETRANGE", k(), rng.choice(RANGE_ARGS), rng.choice(RANGE_ARGS)]),
+            (2, lambda: ["SETRANGE", k(), rng.choice(["0", "1", "3", "10", "-1", "abc", "40"]),
+                         v()]),
+            (2, lambda: ["SETBIT", k(), str(rng.randint(0, 120)) if rng.random() < 0.8
+                         else rng.choice(["-1", "x", "4294967296"]),
+                         rng.choice(["0", "1", "1", "2"])]),
+            (2, lambda: ["GETBIT", k(), str(rng.randint(0, 120)) if rng.random() < 0.8
+                         else rng.choice(["-1", "4294967295"])]),
+            (2, lambda: ["BITCOUNT", k()] + rng.choice(
+                [[], [rng.choice(RANGE_ARGS), rng.choice(RANGE_ARGS)],
+                 [rng.choice(RANGE_ARGS), rng.choice(RANGE_ARGS), rng.choice(["BYTE", "BIT"])],
+                 ["0"]])),
+            (2, lambda: ["BITPOS", k(), rng.choice(["0", "1", "2"])] + rng.choice(
+                [[], [rng.choice(RANGE_ARGS)], [rng.choice(RANGE_ARGS), rng.choice(RANGE_ARGS)],
+                 [rng.choice(RANGE_ARGS), rng.choice(RANGE_ARGS), rng.choice(["BYTE", "BIT"])]])),
+            (3, lambda: [rng.choice(["DEL", "UNLINK"])] + [k() for _ in range(rng.randint(1, 3))]),
+            (3, lambda: ["EXISTS"] + [k() for _ in range(rng.randint(1, 3))]),
+            (2, lambda: ["TYPE", k()]),
+            (1, lambda: ["TOUCH"] + [k() for _ in range(rng.randint(1, 3))]),
+            (2, lambda: ["KEYS", rng.choice(PATTERNS)]),
+            (2, lambda: [rng.choice(["RENAME", "RENAMENX"]), k(), k()]),
+            (2, lambda: ["COPY", k(), k()] + rng.choice(
+                [[], ["REPLACE"], ["DB", str(rng.randint(0, 3))],
+                 ["DB", str(rng.randint(0, 3)), "REPLACE"], ["DB", "16"], ["FOO"]])),
+            (3, lambda: (lambda c: [c, k(), self.expire_arg(c)] + rng.choice(EXPIRE_OPTS))(
+                rng.choice(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]))),
+            (3, lambda: [rng.choice(["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"]), k()]),
+            (1, lambda: ["PERSIST", k()]),
+            (2, lambda: ["SELECT", rng.choice(["0", "0", "1", "2", "3", "16", "x"])]),
+            (1, lambda: ["SWAPDB", str(rng.randint(0, 3)), str(rng.randint(0, 3))]),
+            (2, lambda: ["DBSIZE"]),
+            (1, lambda: ["FLUSHDB"] + rng.choice([[], [], ["ASYNC"], ["SYNC"]])),
+            (0.2, lambda: ["FLUSHALL"]),
+            (1, lambda: ["OBJECT", "ENCODING", k()]),
+            (1, lambda: ["PING"] + rng.choice([[], ["m"], ["a", "b"]])),
+            (1, lambda: ["ECHO", v()]),
+            (1, lambda: ["HELLO", rng.choice(["2", "3", "3", "4", "x"])]),
+            (0.5, lambda: [rng.choice(["NOSUCHCMD", "GETT", "SETX"]), k()]),
+            (0.5, lambda: rng.choice([["GET"], ["SET", k()], ["INCRBY", k()],
+                                      ["GETRANGE", k(), "0"], ["EXPIRE", k()]])),
+        ]
+        if self.lists_ok:
+            table.append((1.5, lambda: ["LPUSH", k(), v()]))
+        weights = [w for w, _ in table]
+        makers = [m for _, m in table]
+        while True:
+            cmd = rng.choices(makers, weights)[0]()
+            if cmd[0] == "DBSIZE":
+                reply = yield cmd
+                if reply in (b":0\r\n", b":1\r\n") and rng.random() < 0.5:
+                    yield ["RANDOMKEY"]
+                continue
+            if cmd[0] == "FLUSHDB" and rng.random() < 0.5:
+                # An empty db, then a one-key db: the two states where RANDOMKEY is determined.
+                yield cmd
+                yield ["RANDOMKEY"]
+                yield ["SET", k(), v()]
+                yield ["RANDOMKEY"]
+                continue
+            cmd[0] = self.randcase(cmd[0])
+            yield cmd
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Protocol cases on fresh connections
+# --------------------------------------------------------------------------------------------
+
+def protocol_cases():
+    """(name, chunks sent one by one, replies to read, expected state afterwards)."""
+    pipeline = b"".join(harness.encode_command("SET", f"p{i}", i) for i in range(300))
+    pipeline += b"".join(harness.encode_command("INCR", f"p{i}") for i in range(300))
+    pipeline += harness.encode_command("MGET", *[f"p{i}" for i in range(0, 300, 7)])
+    inline_pipe = b"PING\r\n" * 200 + b"ECHO x\r\n" * 100
+    mixed = (b"SET mk 1\r\n" + harness.encode_command("INCR", "mk") + b"\r\n\n"
+             + b"GET mk\n" + harness.encode_command("DEL", "mk"))
+    get_bytes = harness.encode_command("SET", "split", "value-split")
+    return [
+        ("*-1", [b"*-1\r\n"], 0, "open"),
+        ("*0", [b"*0\r\n"], 0, "open"),
+        ("*abc", [b"*abc\r\n"], 1, "closed"),
+        ("*-2", [b"*-2\r\n"], 0, "open"),
+        ("multibulk count over INT_MAX", [b"*4294967296\r\n"], 1, "closed"),
+        ("bulk length huge", [b"*1\r\n$99999999999\r\n"], 1, "closed"),
+        ("bulk length 2^31", [b"*1\r\n$2147483648\r\n"], 1, "closed"),
+        ("bulk length over proto-max-bulk-len", [b"*1\r\n$536870913\r\n"], 1, "closed"),
+        ("bulk length negative", [b"*1\r\n$-5\r\n"], 1, "closed"),
+        ("bulk length -1", [b"*1\r\n$-1\r\n"], 1, "closed"),
+        ("bulk length abc", [b"*1\r\n$abc\r\n"], 1, "closed"),
+        ("expected $ got +", [b"*1\r\n+x\r\n"], 1, "closed"),
+        ("expected $ got :", [b"*2\r\n$4\r\nECHO\r\n:1\r\n"], 1, "closed"),
+        ("unbalanced quotes", [b'SET "a b\r\n'], 1, "closed"),
+        ("unbalanced single quote", [b"SET 'a b\r\n"], 1, "closed"),
+        ("closing quote followed by char", [b'SET "a"b c\r\n'], 1, "closed"),
+        ("inline quotes and escapes",
+         [b"SET \"k\\x41\\n\" 'v v'\r\n", b"GET \"k\\x41\\n\"\r\n", b"ECHO \"a\\tb\\\\c\\\"\"\r\n",
+          b"ECHO 'it\\'s'\r\n", b"ECHO \"\\xZZ\"\r\n"], 5, "open"),
+        ("inline extra spaces", [b"  ECHO   a  \r\n", b"  ECHO   a    b  \r\n",
+                                 b"   PING   \r\n"], 3, "open"),
+        ("inline LF only", [b"PING\n", b"ECHO lf\n"], 2, "open"),
+        ("empty lines", [b"\r\n", b"\r\n\r\n", b"\n", b"   \r\n", b"PING\r\n"], 1, "open"),
+        ("inline unknown command", [b"NOSUCH a b\r\n"], 1, "open"),
+        ("inline $5 is not a bulk", [b"$5\r\n"], 1, "open"),
+        ("inline empty string arg", [b'ECHO ""\r\n'], 1, "open"),
+        ("empty command name", [b"*1\r\n$0\r\n\r\n"], 1, "open"),
+        ("multibulk with CRLF in payload", [harness.encode_command("ECHO", "a\r\nb")], 1, "open"),
+        ("split multibulk", [get_bytes[i:i + 3] for i in range(0, len(get_bytes), 3)]
+         + [b"*2\r\n$3\r\nGET\r\n", b"$5\r\nsplit\r\n"], 2, "open"),
+        ("byte by byte", [bytes([b]) for b in harness.encode_command("ECHO", "slow")]
+         + [bytes([b]) for b in b"PING\r\n"], 2, "open"),
+        ("pipeline of 601 commands", [pipeline], 601, "open"),
+        ("inline pipeline of 300", [inline_pipe], 300, "open"),
+        ("mixed inline and multibulk", [mixed], 4, "open"),
+        ("valid then error in one write", [b"PING\r\n*1\r\n$4\r\nPING\r\n*x\r\nPING\r\n"],
+         3, "closed"),
+        ("too big inline request", [b"A" * (64 * 1024 + 10)], 1, "closed"),
+        ("too big mbulk count string", [b"*" + b"1" * (64 * 1024 + 10)], 1, "closed"),
+        ("multibulk then inline garbage", [b"*2\r\n$4\r\nECHO\r\n$1\r\nx\r\nGARBAGE\r\n"],
+         2, "open"),
+        ("bulk payload not followed by CRLF", [b"*1\r\n$3\r\nPINGX\r\n"], 1, "open"),
+        ("incomplete multibulk, then PING", [b"*2\r\n$4\r\nECHO\r\n"], 0,
+         "extra:b\"-ERR Protocol error: expected '$', got 'P'\\r\\n\""),
+        ("4 MB bulk in one write",
+         [harness.encode_command("SET", "big", "v" * (4 << 20)),
+          harness.encode_command("STRLEN", "big"), harness.encode_command("GETRANGE", "big", -3, -1),
+          harness.encode_command("DEL", "big")], 4, "open"),
+        ("lowercase multibulk command", [harness.encode_command("echo", "lc")], 1, "open"),
+        ("HELLO 3 then nil",
+         [harness.encode_command("HELLO", "3"), harness.encode_command("GET", "nosuch"),
+          harness.encode_command("INCRBYFLOAT", "fl", "1.5"),
+          harness.encode_command("MGET", "fl", "nosuch"), harness.encode_command("DEL", "fl")],
+         5, "open"),
+        ("HELLO 2 back", [harness.encode_command("HELLO", "3"),
+                          harness.encode_command("HELLO", "2"),
+                          harness.encode_command("GET", "nosuch")], 3, "open"),
+    ]
+
+
+def run_protocol_case(srv, chunks, n_replies):
+    replies = []
+    with srv.connect(REPLY_TIMEOUT_S) as c:
+        try:
+            for chunk in chunks:
+                c.send(chunk)
+        except OSError as ex:
+            return replies, f"send failed: {ex}"
+        for _ in range(n_replies):
+            try:
+                replies.append(c.read_reply(timeout=3.0))
+            except ConnectionClosed:
+                return replies, "closed" + (f" with pending {c.pending()!r}" if c.pending() else "")
+            except OSError as ex:
+                return replies, f"no reply ({ex}); pending {c.pending()!r}"
+            except ProtocolError as ex:
+                return replies, f"unparseable reply ({ex})"
+        return replies, c.state_after()
+
+
+def hello_masked(replies):
+    return [mask_hello(r) if r[:1] in (b"%", b"*") and b"proto" in r else r for r in replies]
+
+
+def run_protocol(pair, redis_srv, ember_srv):
+    for name, chunks, n, expected in protocol_cases():
+        pair.commands += 1
+        rr, rstate = run_protocol_case(redis_srv, chunks, n)
+        if rstate != expected or len(rr) != n:
+            print(f"note: reference redis gave {len(rr)} replies, state {rstate!r} for "
+                  f"protocol case {name!r} (expected {n}, {expected!r})")
+        er, estate = run_protocol_case(ember_srv, chunks, n)
+        if hello_masked(rr) != hello_masked(er) or rstate != estate:
+            pair.mismatch("protocol", "protocol: " + name, b"".join(rr) + f" [{rstate}]".encode(),
+                          b"".join(er) + f" [{estate}]".encode())
+        if not ember_srv.alive():
+            raise EmberDied(f"ember-server exited during protocol case {name!r}; log tail:\n"
+                            f"{ember_srv.log_tail()}")
+        # Keep the servers' data in step for the next case.
+        pair.run(["FLUSHALL"], "protocol")
+
+
+# --------------------------------------------------------------------------------------------
+
+def supports_lists(pair):
+    """LPUSH is used for wrong-type cases only when ember answers it with an integer."""
+    try:
+        with pair.ember_srv.connect() as c:
+            c.send_command("SELECT", "9")
+            c.read_reply()
+            ok = c.call("LPUSH", "__ember_it_probe", "x").startswith(b":")
+            c.call("DEL", "__ember_it_probe")
+            return ok
+    except (OSError, ConnectionClosed, ProtocolError):
+        return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("ember", help="path to ember-server (or any redis-compatible server)")
+    ap.add_argument("--redis", default=DEFAULT_REDIS, help="reference redis-server 7.0")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--count", type=int, default=DEFAULT_COUNT,
+                    help="random commands per run (bounded)")
+    ap.add_argument("--max-mismatches", type=int, default=200,
+                    help="stop after this many mismatches")
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    count = max(0, min(args.count, 1_000_000))
+    print(f"differential: seed {seed} (rerun with --seed {seed}), {count} random commands",
+          flush=True)
+
+    redis_srv = harness.Server(args.redis, ["--save", "", "--appendonly", "no"], name="redis")
+    ember_srv = harness.Server(args.ember, name="ember")
+    started = time.monotonic()
+    pair = None
+    failed = False
+    try:
+        redis_srv.start()
+        ember_srv.start()
+        pair = Pair(redis_srv, ember_srv)
+        lists_ok = supports_lists(pair)
+        print(f"differential: wrong-type cases with LPUSH {'on' if lists_ok else 'off'}")
+
+        # 1. Edge cases, in RESP2 and again after HELLO 3.
+        for proto in ("2", "3"):
+            if proto == "3":
+                pair.run(["HELLO", "3"], "edge-resp3")
+            for cmd in edge_cases(lists_ok):
+                pair.run(cmd, f"edge-resp{proto}")
+                if len(pair.mismatches) >= args.max_mismatches:
+                    raise TooMany()
+        pair.run(["HELLO", "2"], "edge-resp3")
+        pair.run(["SELECT", "0"], "edge-resp3")
+
+        # 2. Random sequences. After a mismatch on a command that may have changed state,
+        # both servers are reset (FLUSHALL, SELECT 0, HELLO 2) so one divergence is reported
+        # once instead of cascading through every later command.
+        script = RandomScript(random.Random(seed), lists_ok).commands()
+        reply = None  # the first send() must be None; later ones carry the reference reply
+        resyncs = 0
+        for _ in range(count):
+            cmd = script.send(reply)
+            before = len(pair.mismatches)
+            reply = pair.run(cmd, "random")
+            if len(pair.mismatches) >= args.max_mismatches:
+                raise TooMany()
+            if len(pair.mismatches) > before and _name(cmd) not in READ_ONLY:
+                resyncs += 1
+                for c in (["FLUSHALL"], ["SELECT", "0"], ["HELLO", "2"]):
+                    pair.run(c, "resync", compare=False)
+        if resyncs:
+            print(f"differential: state reset {resyncs} times after mismatching writes")
+
+        # 3. Protocol cases.
+        run_protocol(pair, redis_srv, ember_srv)
+    except TooMany:
+        print(f"differential: stopped after {args.max_mismatches} mismatches")
+        failed = True
+    except EmberDied as ex:
+        print(f"differential: FAILED: {ex}")
+        failed = True
+    except Exception as ex:  # harness or reference failure
+        print(f"differential: ERROR: {type(ex).__name__}: {ex}")
+        failed = True
+    finally:
+        if pair is not None:
+            pair.r.close()
+            pair.e.close()
+        ember_srv.stop()
+        redis_srv.stop()
+
+    n_cmds = pair.commands if pair else 0
+    n_mis = len(pair.mismatches) if pair else 0
+    print(f"differential: {n_cmds} commands, {n_mis} mismatches "
+          f"(seed {seed}, {time.monotonic() - started:.1f}s)")
+    if n_mis:
+        by_cmd = {}
+        for _, cmd, _, _ in pair.mismatches:
+            name = cmd if isinstance(cmd, str) else _name(cmd)
+            by_cmd[name] = by_cmd.get(name, 0) + 1
+        print("differential: mismatches by command: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(by_cmd.items(), key=lambda kv: -kv[1])))
+    return 1 if (failed or n_mis) else 0
+
+
+class TooMany(Exception):
+    pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
