@@ -4,7 +4,21 @@
 #include <chrono>
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
 namespace ember {
+
+// A cheap tick counter for measuring short durations (command times): the TSC where there is
+// one, else the monotonic clock in ns. Convert with a rate measured against a Clock.
+inline uint64_t CycleCount() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
 
 // The one source of time for expiry, idle times and INFO. Tests inject a ManualClock so that
 // they can move time without sleeping.

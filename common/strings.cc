@@ -239,10 +239,12 @@ std::optional<std::vector<std::string>> SplitArgs(std::string_view line) {
 }
 
 namespace {
+// `give_up` is set when the pattern after a '*' failed to match at every position of the rest
+// of the string: then no earlier '*' can help by matching more characters, and the caller
+// stops trying. Without it, patterns like "a*a*a*a*b" take exponential time.
 bool GlobMatchImpl(const char* pat, size_t plen, const char* str, size_t slen, bool nocase,
-                   int nesting) {
-  // Bound recursion on pathological patterns like "a*a*a*a*...", as Redis does.
-  if (nesting > 1000) return false;
+                   bool* give_up, int nesting) {
+  if (nesting > 1000) return false;  // bound the recursion depth, as Redis does
   while (plen > 0 && slen > 0) {
     switch (pat[0]) {
       case '*':
@@ -252,10 +254,14 @@ bool GlobMatchImpl(const char* pat, size_t plen, const char* str, size_t slen, b
         }
         if (plen == 1) return true;
         while (slen > 0) {
-          if (GlobMatchImpl(pat + 1, plen - 1, str, slen, nocase, nesting + 1)) return true;
+          if (GlobMatchImpl(pat + 1, plen - 1, str, slen, nocase, give_up, nesting + 1)) {
+            return true;
+          }
+          if (*give_up) return false;
           ++str;
           --slen;
         }
+        *give_up = true;
         return false;
       case '?':
         ++str;
@@ -336,7 +342,9 @@ bool GlobMatchImpl(const char* pat, size_t plen, const char* str, size_t slen, b
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase) {
-  return GlobMatchImpl(pattern.data(), pattern.size(), str.data(), str.size(), nocase, 0);
+  bool give_up = false;
+  return GlobMatchImpl(pattern.data(), pattern.size(), str.data(), str.size(), nocase, &give_up,
+                       0);
 }
 
 }  // namespace ember

@@ -71,7 +71,8 @@ struct CommandId {
   std::map<std::string, CommandId, std::less<>> subcommands;  // by lower-case name
 
   // Per-command statistics for INFO commandstats.
-  uint64_t calls = 0, usec = 0, failed_calls = 0, rejected_calls = 0;
+  // `cycles` counts CycleCount() ticks; Engine::CyclesToUs converts.
+  uint64_t calls = 0, cycles = 0, failed_calls = 0, rejected_calls = 0;
 };
 
 class CommandRegistry {

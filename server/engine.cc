@@ -204,8 +204,12 @@ void Engine::CountError(std::string_view reply) {
 }
 
 void Engine::Execute(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
+  BeginBatch();
+  ExecuteInBatch(client, args, rb);
+}
+
+void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
   size_t reply_start = rb.size();
-  keyspace_->RefreshNow();
   client.last_interaction_ms = keyspace_->now_ms();
   CommandId* cmd = registry_.Find(args[0]);
   auto count_if_error = [&] {
@@ -252,12 +256,12 @@ void Engine::Execute(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
     }
   }
 
-  int64_t start_us = clock_->MonotonicUs();
-  client.last_cmd = cmd->FullName();
+  uint64_t start = CycleCount();
+  client.last_cmd = cmd;
   CommandContext ctx(this, &client, &rb, cmd);
   cmd->handler(args, ctx);
   ++cmd->calls;
-  cmd->usec += uint64_t(std::max<int64_t>(0, clock_->MonotonicUs() - start_us));
+  cmd->cycles += CycleCount() - start;
   ++stats_.total_commands_processed;
   if (rb.size() > reply_start && rb.buffer()[reply_start] == '-') {
     ++cmd->failed_calls;
@@ -267,6 +271,17 @@ void Engine::Execute(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
 
 int64_t Engine::Cron() {
   keyspace_->RefreshNow();
+  // Tick rate for command durations, from two points at least 100 ms apart.
+  uint64_t cycles = CycleCount();
+  int64_t us = clock_->MonotonicUs();
+  if (rate_us_ == 0) {
+    rate_cycles_ = cycles;
+    rate_us_ = us;
+  } else if (us - rate_us_ >= 100'000) {
+    cycles_per_us_ = double(cycles - rate_cycles_) / double(us - rate_us_);
+    rate_cycles_ = cycles;
+    rate_us_ = us;
+  }
   RefreshMemory();
   // Active expiry: a slice of at most 1 ms per run (the lock is held meanwhile); when the
   // slice ran out, come back soon instead of waiting a whole period.

@@ -261,7 +261,7 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
                 " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=",
                 std::to_string(omem), " tot-mem=",
                 std::to_string(sizeof(ClientState) + qbuf + omem),
-                " events=r cmd=", c.last_cmd, " user=default redir=-1 resp=",
+                " events=r cmd=", c.last_cmd ? c.last_cmd->FullName() : std::string("NULL"), " user=default redir=-1 resp=",
                 c.resp3 ? "3" : "2", " lib-name=", c.lib_name, " lib-ver=", c.lib_ver);
   return out;
 }
@@ -649,22 +649,23 @@ void InfoCpu(CommandContext&, std::string* out) {
 
 void InfoModules(CommandContext&, std::string* out) { out->append("# Modules\r\n"); }
 
-void AddCommandStats(const CommandId& cmd, std::string* out) {
+void AddCommandStats(const Engine& engine, const CommandId& cmd, std::string* out) {
   if (cmd.calls != 0 || cmd.failed_calls != 0 || cmd.rejected_calls != 0) {
-    double per_call = cmd.calls == 0 ? 0.0 : double(cmd.usec) / double(cmd.calls);
+    uint64_t usec = engine.CyclesToUs(cmd.cycles);
+    double per_call = cmd.calls == 0 ? 0.0 : double(usec) / double(cmd.calls);
     Field(out, StrCat("cmdstat_", cmd.FullName()),
           Fmt("calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
               static_cast<unsigned long long>(cmd.calls),
-              static_cast<unsigned long long>(cmd.usec), per_call,
+              static_cast<unsigned long long>(usec), per_call,
               static_cast<unsigned long long>(cmd.rejected_calls),
               static_cast<unsigned long long>(cmd.failed_calls)));
   }
-  for (const auto& [name, sub] : cmd.subcommands) AddCommandStats(sub, out);
+  for (const auto& [name, sub] : cmd.subcommands) AddCommandStats(engine, sub, out);
 }
 
 void InfoCommandStats(CommandContext& ctx, std::string* out) {
   out->append("# Commandstats\r\n");
-  for (const auto& [name, cmd] : ctx.engine().registry().all()) AddCommandStats(cmd, out);
+  for (const auto& [name, cmd] : ctx.engine().registry().all()) AddCommandStats(ctx.engine(), cmd, out);
 }
 
 void InfoErrorStats(CommandContext& ctx, std::string* out) {
@@ -816,7 +817,7 @@ void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
 }
 
 void ResetCommandStats(CommandId& cmd) {
-  cmd.calls = cmd.usec = cmd.failed_calls = cmd.rejected_calls = 0;
+  cmd.calls = cmd.cycles = cmd.failed_calls = cmd.rejected_calls = 0;
   for (auto& [name, sub] : cmd.subcommands) ResetCommandStats(sub);
 }
 

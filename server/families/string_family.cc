@@ -110,6 +110,14 @@ constexpr uint32_t kAnyExpire = kSetEx | kSetPx | kSetExat | kSetPxat;
 
 enum class ParseMode { kSet, kGetEx };
 
+uint32_t ExpireKind(std::string_view opt) {
+  if (EqualsNoCase(opt, "EX")) return kSetEx;
+  if (EqualsNoCase(opt, "PX")) return kSetPx;
+  if (EqualsNoCase(opt, "EXAT")) return kSetExat;
+  if (EqualsNoCase(opt, "PXAT")) return kSetPxat;
+  return 0;
+}
+
 // Redis's parseExtendedStringArgumentsOrReply: options from args[first] on.
 bool ParseSetOptions(CommandContext& ctx, CmdArgs args, size_t first, ParseMode mode,
                      uint32_t* flags, std::string_view* expire_arg) {
@@ -129,13 +137,9 @@ bool ParseSetOptions(CommandContext& ctx, CmdArgs args, size_t first, ParseMode 
     } else if (EqualsNoCase(opt, "PERSIST") && mode == ParseMode::kGetEx &&
                !(f & (kAnyExpire | kSetKeepTtl))) {
       *flags |= kSetPersist;
-    } else if (has_next && !(f & (kSetKeepTtl | kSetPersist | kAnyExpire)) &&
-               (EqualsNoCase(opt, "EX") || EqualsNoCase(opt, "PX") ||
-                EqualsNoCase(opt, "EXAT") || EqualsNoCase(opt, "PXAT"))) {
-      *flags |= EqualsNoCase(opt, "EX")   ? kSetEx
-                : EqualsNoCase(opt, "PX") ? kSetPx
-                : EqualsNoCase(opt, "EXAT") ? kSetExat
-                                            : kSetPxat;
+    } else if (uint32_t kind = ExpireKind(opt);
+               kind != 0 && has_next && !(f & (kSetKeepTtl | kSetPersist | (kAnyExpire & ~kind)))) {
+      *flags |= kind;  // repeating the same kind is allowed: the last value wins, as in Redis
       *expire_arg = args[++j];
     } else {
       ctx.reply().Error(errors::kSyntax);
@@ -533,6 +537,7 @@ void CmdBitCount(CmdArgs args, CommandContext& ctx) {
     if (!ParseIntArg(ctx, args[2], &start) || !ParseIntArg(ctx, args[3], &end)) return;
     if (args.size() == 5 && !ParseBitUnit(ctx, args[4], &is_bit)) return;
     int64_t total = is_bit ? len * 8 : len;
+    if (start < 0 && end < 0 && start > end) return ctx.reply().Integer(0);
     if (start < 0) start += total;
     if (end < 0) end += total;
     if (start < 0) start = 0;

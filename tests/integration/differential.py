@@ -276,6 +276,11 @@ def edge_cases(lists_ok):
          S("BITCOUNT bc 0"), S("BITCOUNT bc 0 1 FOO"), S("BITCOUNT bc a b"),
          S("BITCOUNT nosuch"), S("BITCOUNT nosuch 0 1"), S("BITCOUNT bc 10 5"),
          S("BITCOUNT bc 0 -1 BIT"), S("BITCOUNT bc -100 100"),
+         # Both ends negative with start > end: Redis answers 0 before clamping.
+         S("SET b1 a"), S("BITCOUNT b1 -1 -2"), S("BITCOUNT b1 -2 -100"),
+         S("BITCOUNT b1 -100 -9223372036854775808"), S("BITCOUNT b1 -1 -2 BIT"),
+         S("BITCOUNT bc -1 -3"), S("BITCOUNT bc -3 -1"), S("BITCOUNT bc -1 -100 BYTE"),
+         S("BITPOS b1 1 -1 -2"), S("BITPOS b1 1 -2 -100"), S("BITPOS b1 0 -1 -2 BIT"),
          ["SET", "bp", "\xff\xf0\x00"], S("BITPOS bp 0"), S("BITPOS bp 1"), S("BITPOS bp 0 2"),
          S("BITPOS bp 1 2"), S("BITPOS bp 1 7 15 BIT"), S("BITPOS bp 0 0 -1 BIT"),
          S("BITPOS bp 0 0 0"), S("BITPOS bp 2"), S("BITPOS bp 1 a"), S("BITPOS bp 1 0 1 FOO"),
@@ -350,6 +355,20 @@ def edge_cases(lists_ok):
          S("SET e10 -1"), S("OBJECT ENCODING e10"), S("SET e11 10000"), S("OBJECT ENCODING e11"),
          S("SET e12 12345678901234567890"), S("OBJECT ENCODING e12"),
          S("SETBIT e13 1 1"), S("OBJECT ENCODING e13")])
+    # Integer parsing (string2ll: no '+', no leading zeros, no spaces, no "-0") and repeated
+    # options, which Redis accepts (the last EX wins).
+    add([S("SELECT 01"), S("SELECT +1"), ["SELECT", " 1"], S("EXPIRE x +100"),
+         S("EXPIRE x 0100"), S("INCRBY n -0"), S("GETRANGE s -0 -0"), S("SETRANGE s +1 x"),
+         S("SET k v EX 100000 EX 200000"), S("TTL k"), S("SET k v NX NX"),
+         S("SET k v XX XX GET"), S("SET k v KEEPTTL KEEPTTL"), S("GETEX k PERSIST PERSIST"),
+         S("SET k v PX 100000000 PX 200000000"), S(f"SET k v EXAT {FAR} EXAT {FAR + 1}"),
+         S("EXPIRETIME k"), S("GETEX k EX 100000 EX 300000"), S("TTL k"),
+         S("EXPIRE k 100000 NX NX"), S("EXPIRE k 200000 GT GT"), S("COPY k k2 db 1"),
+         S("COPY k k2 replace"), ["ECHO", "a\tb"], S("DEL k k2")])
+    # Many arguments (Redis preallocates argv for at most 1024 at a time).
+    add([["MSET"] + [f"mk{i}" for i in range(3000)],
+         ["MGET"] + [f"mk{i}" for i in range(0, 3000, 3)],
+         ["DEL"] + [f"mk{i}" for i in range(0, 3000, 2)], S("DBSIZE"), S("FLUSHDB")])
     if lists_ok:
         add([S("DEL lst"), S("LPUSH lst a b"), S("TYPE lst"), S("GET lst"), S("SET lst x XX GET"),
              S("INCR lst"), S("APPEND lst x"), S("STRLEN lst"), S("GETRANGE lst 0 1"),
@@ -548,6 +567,17 @@ class RandomScript:
 
 
 # --------------------------------------------------------------------------------------------
+# 4. Patterns that make a naive backtracking glob matcher exponential. Run last: a server
+#    that hangs here would time out everything after it. Redis 7.0 answers at once.
+# --------------------------------------------------------------------------------------------
+
+def slow_glob_cases():
+    return [["FLUSHALL"], ["SET", "a" * 60, "1"], ["KEYS", "a*" * 30 + "b"],
+            ["KEYS", "*a" * 40 + "*b"], ["KEYS", "*" * 5000], ["KEYS", "?*" * 40 + "b"],
+            ["FLUSHALL"]]
+
+
+# --------------------------------------------------------------------------------------------
 # 3. Protocol cases on fresh connections
 # --------------------------------------------------------------------------------------------
 
@@ -607,7 +637,8 @@ def protocol_cases():
          "extra:b\"-ERR Protocol error: expected '$', got 'P'\\r\\n\""),
         ("4 MB bulk in one write",
          [harness.encode_command("SET", "big", "v" * (4 << 20)),
-          harness.encode_command("STRLEN", "big"), harness.encode_command("GETRANGE", "big", -3, -1),
+          harness.encode_command("STRLEN", "big"),
+          harness.encode_command("GETRANGE", "big", -3, -1),
           harness.encode_command("DEL", "big")], 4, "open"),
         ("lowercase multibulk command", [harness.encode_command("echo", "lc")], 1, "open"),
         ("HELLO 3 then nil",
@@ -735,8 +766,15 @@ def main():
         if resyncs:
             print(f"differential: state reset {resyncs} times after mismatching writes")
 
-        # 3. Protocol cases.
+        # 3. Protocol cases, from an empty dataset.
+        pair.reconnect()
+        pair.run(["FLUSHALL"], "protocol")
         run_protocol(pair, redis_srv, ember_srv)
+
+        # 4. Exponential glob patterns, on fresh connections (db 0, RESP2).
+        pair.reconnect()
+        for cmd in slow_glob_cases():
+            pair.run(cmd, "glob-backtracking")
     except TooMany:
         print(f"differential: stopped after {args.max_mismatches} mismatches")
         failed = True
