@@ -38,6 +38,15 @@ std::string ToUpper(std::string_view s) {
 std::optional<uint64_t> ParseUint64(std::string_view s) {
   if (s.empty() || s.size() > 20) return std::nullopt;
   if (s.size() > 1 && s[0] == '0') return std::nullopt;
+  if (s.size() <= 19) {  // cannot overflow: no per-digit check (request headers take this path)
+    uint64_t v = 0;
+    for (char c : s) {
+      unsigned d = unsigned(c - '0');
+      if (d > 9) return std::nullopt;
+      v = v * 10 + d;
+    }
+    return v;
+  }
   uint64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;

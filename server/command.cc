@@ -16,9 +16,20 @@ CommandId& CommandId::Sub(CommandId sub) {
 
 std::string CommandId::FullName() const { return parent.empty() ? name : parent + "|" + name; }
 
+size_t CommandRegistry::NoCaseHash::operator()(std::string_view s) const {
+  size_t h = 1469598103934665603ULL;
+  for (char c : s) h = (h ^ size_t(c | 0x20)) * 1099511628211ULL;
+  return h;
+}
+
+bool CommandRegistry::NoCaseEq::operator()(std::string_view a, std::string_view b) const {
+  return EqualsNoCase(a, b);
+}
+
 CommandRegistry& CommandRegistry::operator<<(CommandId cmd) {
   std::string key = cmd.name;
-  commands_.insert_or_assign(std::move(key), std::move(cmd));
+  auto [it, inserted] = commands_.insert_or_assign(std::move(key), std::move(cmd));
+  index_[it->first] = &it->second;  // map nodes are stable, so the view and pointer stay valid
   return *this;
 }
 
@@ -37,7 +48,10 @@ CommandId* FindLower(Map& map, std::string_view name) {
 }
 }  // namespace
 
-CommandId* CommandRegistry::Find(std::string_view name) { return FindLower(commands_, name); }
+CommandId* CommandRegistry::Find(std::string_view name) {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : it->second;
+}
 
 CommandId* CommandRegistry::FindSub(CommandId& parent, std::string_view sub) {
   return FindLower(parent.subcommands, sub);

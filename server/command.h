@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ember {
@@ -88,7 +89,16 @@ class CommandRegistry {
   Map& all() { return commands_; }
 
  private:
+  // Case-insensitive hash index over commands_ for the per-request lookup (the ordered map
+  // alone cost ~3% of the CPU in string compares at 2M requests/s).
+  struct NoCaseHash {
+    size_t operator()(std::string_view s) const;
+  };
+  struct NoCaseEq {
+    bool operator()(std::string_view a, std::string_view b) const;
+  };
   Map commands_;
+  std::unordered_map<std::string_view, CommandId*, NoCaseHash, NoCaseEq> index_;
 };
 
 // Every family registers its commands through one function (STYLE.md).
