@@ -127,6 +127,26 @@ Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expir
 
 void Entry::Free(Entry* e) { free(e); }
 
+bool Entry::TryOverwriteInt(int64_t value) {
+  size_t prefix = size_t(ValuePtr() - bytes());
+  if (prefix + 8 > AllocSize()) return false;
+  bytes()[0] = uint8_t(ObjType::kString) | uint8_t(uint8_t(StrEnc::kInt) << 4);
+  memcpy(bytes() + prefix, &value, 8);
+  return true;
+}
+
+bool Entry::TryOverwrite(std::string_view value, Repr repr) {
+  int64_t iv;
+  if (repr == Repr::kAuto && CanonicalInt(value, &iv)) return TryOverwriteInt(iv);
+  StrEnc enc = (repr != Repr::kRaw && value.size() <= kEmbstrMax) ? StrEnc::kEmbstr : StrEnc::kRaw;
+  size_t prefix = size_t(ValuePtr() - bytes());
+  if (prefix + VarintSize(value.size()) + value.size() > AllocSize()) return false;
+  bytes()[0] = uint8_t(ObjType::kString) | uint8_t(uint8_t(enc) << 4);
+  uint8_t* v = PutVarint(bytes() + prefix, value.size());
+  memmove(v, value.data(), value.size());
+  return true;
+}
+
 std::string_view Entry::key() const {
   const uint8_t* p = bytes() + kHeader + (has_expire_slot() ? 8 : 0);
   uint64_t len;

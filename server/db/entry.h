@@ -42,6 +42,11 @@ class Entry {
   static Entry* CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot);
   static void Free(Entry* e);
 
+  // Rewrites this string entry's value in place if the new value fits in its allocation
+  // (same encoding rules as NewString). False, and unchanged, when it does not fit.
+  bool TryOverwrite(std::string_view value, Repr repr);
+  bool TryOverwriteInt(int64_t value);
+
   ObjType type() const { return ObjType(bytes()[0] & 0x0F); }
   StrEnc str_encoding() const { return StrEnc(bytes()[0] >> 4); }
   std::string_view key() const;

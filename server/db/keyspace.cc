@@ -65,6 +65,44 @@ Entry* Db::Put(Entry* e, bool keep_ttl) {
   return e;
 }
 
+template <typename Overwrite, typename Create>
+Entry* Db::StoreString(std::string_view key, Ttl ttl, int64_t deadline, Overwrite&& overwrite,
+                       Create&& create) {
+  uint64_t hash = HashKey(key);
+  Entry* old = main_.Find(key, hash);
+  bool live_ttl = old != nullptr && old->has_expire() && !IsExpired(old);
+  bool keep = ttl == Ttl::kKeep && live_ttl;
+  bool want_slot = ttl == Ttl::kSet || keep;
+  if (old != nullptr && old->type() == ObjType::kString &&
+      (!want_slot || old->has_expire_slot()) && overwrite(old)) {
+    if (ttl == Ttl::kSet) {
+      if (!old->has_expire()) expires_.Insert(old, hash);
+      old->SetExpireMs(deadline);
+    } else if (!keep && old->has_expire()) {
+      expires_.Erase(key, hash);
+      old->ClearExpire();
+    }
+    owner_->Touch(old);
+    return old;
+  }
+  Entry* e = create(want_slot);
+  if (ttl == Ttl::kSet) e->SetExpireMs(deadline);
+  return Put(e, keep);
+}
+
+Entry* Db::SetString(std::string_view key, std::string_view value, Entry::Repr repr, Ttl ttl,
+                     int64_t deadline) {
+  return StoreString(
+      key, ttl, deadline, [&](Entry* e) { return e->TryOverwrite(value, repr); },
+      [&](bool slot) { return Entry::NewString(key, value, slot, repr); });
+}
+
+Entry* Db::SetInt(std::string_view key, int64_t value, Ttl ttl) {
+  return StoreString(
+      key, ttl, 0, [&](Entry* e) { return e->TryOverwriteInt(value); },
+      [&](bool slot) { return Entry::NewInt(key, value, slot); });
+}
+
 bool Db::Delete(std::string_view key) {
   Entry* e = Detach(key);
   if (e == nullptr) return false;

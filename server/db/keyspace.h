@@ -46,6 +46,15 @@ class Db {
   // deadline and `keep_ttl`, `e` inherits it (e is rebuilt with an expire slot if needed).
   // Returns the entry now stored.
   Entry* Put(Entry* e, bool keep_ttl = false);
+  // What a string write does to the key's deadline.
+  enum class Ttl { kClear, kKeep, kSet };
+  // Stores a string under `key` (SET, INCR, APPEND ...). An existing string entry is
+  // overwritten in place when the value fits in its allocation, which makes the common cache
+  // update allocation-free. `deadline` applies with Ttl::kSet. Returns the stored entry.
+  Entry* SetString(std::string_view key, std::string_view value, Entry::Repr repr, Ttl ttl,
+                   int64_t deadline = 0);
+  Entry* SetInt(std::string_view key, int64_t value, Ttl ttl);
+
   // Deletes `key`; true if it existed (expired keys count as absent).
   bool Delete(std::string_view key);
   // Removes the live entry for `key` and hands it to the caller (RENAME, MOVE).
@@ -88,6 +97,11 @@ class Db {
   void Unlink(Entry* e, uint64_t hash);  // out of both tables, accounting updated, not freed
   void Link(Entry* e, uint64_t hash);
   void ExpireNow(Entry* e, uint64_t hash);
+  // The in-place half of SetString/SetInt: `overwrite` rewrites the value, `create` builds a
+  // new entry (with or without an expire slot) when it does not fit.
+  template <typename Overwrite, typename Create>
+  Entry* StoreString(std::string_view key, Ttl ttl, int64_t deadline, Overwrite&& overwrite,
+                     Create&& create);
 
   Keyspace* owner_;
   int index_;

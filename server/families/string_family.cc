@@ -53,9 +53,7 @@ OpResult<int64_t> OpIncrBy(Db& db, std::string_view key, int64_t delta) {
   }
   int64_t result;
   if (__builtin_add_overflow(current, delta, &result)) return {OpStatus::kOverflow};
-  bool slot = e != nullptr && e->has_expire();
-  Entry* fresh = Entry::NewInt(key, result, slot);
-  db.Put(fresh, /*keep_ttl=*/true);
+  db.SetInt(key, result, Db::Ttl::kKeep);
   return {OpStatus::kOk, result};
 }
 
@@ -75,8 +73,7 @@ OpResult<std::string> OpIncrByFloat(Db& db, std::string_view key, long double de
   long double result = current + delta;
   if (std::isnan(result) || std::isinf(result)) return {OpStatus::kNanOrInf};
   std::string text = FormatLongDouble(result);
-  bool slot = e != nullptr && e->has_expire();
-  db.Put(Entry::NewString(key, text, slot, Repr::kNoInt), /*keep_ttl=*/true);
+  db.SetString(key, text, Repr::kNoInt, Db::Ttl::kKeep);
   return {OpStatus::kOk, std::move(text)};
 }
 
@@ -199,9 +196,10 @@ void SetGeneric(CommandContext& ctx, uint32_t flags, std::string_view key, std::
     }
     return;
   }
-  Entry* e = Entry::NewString(key, value, expire_arg.has_value());
-  if (expire_arg) e->SetExpireMs(deadline);
-  db.Put(e, (flags & kSetKeepTtl) != 0);
+  Db::Ttl ttl = expire_arg              ? Db::Ttl::kSet
+                : (flags & kSetKeepTtl) ? Db::Ttl::kKeep
+                                        : Db::Ttl::kClear;
+  db.SetString(key, value, Repr::kAuto, ttl, deadline);
   if (expire_arg) {
     std::string ms = IntToString(deadline);
     ctx.Propagate({"SET", key, value, "PXAT", ms});
@@ -317,7 +315,7 @@ void MSetGeneric(CmdArgs args, CommandContext& ctx, bool nx) {
     }
   }
   for (size_t i = 1; i < args.size(); i += 2) {
-    db.Put(Entry::NewString(args[i], args[i + 1], false));
+    db.SetString(args[i], args[i + 1], Repr::kAuto, Db::Ttl::kClear);
   }
   std::vector<std::string_view> effect(args.begin(), args.end());
   effect[0] = "MSET";
@@ -383,7 +381,7 @@ void CmdAppend(CmdArgs args, CommandContext& ctx) {
   Db& db = ctx.db();
   Entry* e = db.Find(key);
   if (e == nullptr) {
-    db.Put(Entry::NewString(key, tail, false));
+    db.SetString(key, tail, Repr::kAuto, Db::Ttl::kClear);
     ctx.Propagate({"SET", key, tail});
     return ctx.reply().Integer(int64_t(tail.size()));
   }
@@ -391,7 +389,7 @@ void CmdAppend(CmdArgs args, CommandContext& ctx) {
   std::string value = e->StringValue();
   if (!LengthFits(ctx, int64_t(value.size()), int64_t(tail.size()))) return;
   value.append(tail);
-  db.Put(Entry::NewString(key, value, e->has_expire(), Repr::kRaw), /*keep_ttl=*/true);
+  db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep);
   ctx.Propagate({"APPEND", key, tail});
   ctx.reply().Integer(int64_t(value.size()));
 }
@@ -442,7 +440,7 @@ void CmdSetRange(CmdArgs args, CommandContext& ctx) {
   size_t need = size_t(offset) + patch.size();
   if (value.size() < need) value.resize(need, '\0');
   value.replace(size_t(offset), patch.size(), patch);
-  db.Put(Entry::NewString(key, value, e != nullptr && e->has_expire(), Repr::kRaw), true);
+  db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep);
   ctx.Propagate({"SETRANGE", key, args[2], patch});
   ctx.reply().Integer(int64_t(value.size()));
 }
@@ -480,7 +478,7 @@ void CmdSetBit(CmdArgs args, CommandContext& ctx) {
   auto& b = reinterpret_cast<unsigned char&>(value[byte]);
   int old = (b >> bit) & 1;
   b = (unsigned char)((b & ~(1 << bit)) | (int(on) << bit));
-  db.Put(Entry::NewString(key, value, e != nullptr && e->has_expire(), Repr::kRaw), true);
+  db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep);
   ctx.Propagate({"SETBIT", key, args[2], args[3]});
   ctx.reply().Integer(old);
 }
