@@ -96,14 +96,12 @@ void Engine::RegisterConfig() {
       },
       [&c] { return std::string(LogLevelName(LogLevel(c.loglevel.load()))); });
   t.AddString("logfile", &c.logfile, "", false);
+  // The default is the directory the server started in, so CONFIG REWRITE leaves `dir` out
+  // unless it was changed.
+  char cwd[4096];
   t.AddCustom(
-      "dir", "", true, false,
+      "dir", getcwd(cwd, sizeof(cwd)) ? cwd : ".", true, false,
       [&c](std::string_view v) -> std::optional<std::string> {
-        if (v.empty()) {  // default: where the server was started
-          char buf[4096];
-          c.dir = getcwd(buf, sizeof(buf)) ? buf : ".";
-          return std::nullopt;
-        }
         std::string path(v);
         if (chdir(path.c_str()) != 0) return "No such file or directory";
         char buf[4096];
@@ -149,6 +147,7 @@ void Engine::Start() {
   keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
                           size_t(config_.maxmemory_samples.load()));
   RefreshMemory();
+  startup_memory_ = allocator_bytes_;
 }
 
 void Engine::RegisterClient(ClientState* c) {

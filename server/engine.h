@@ -160,6 +160,8 @@ class Engine : public KeyspaceListener {
   // keyspace allocated since.
   int64_t UsedMemory() const;
   int64_t peak_memory() const { return peak_memory_; }
+  // Allocator bytes once the server was set up (INFO's used_memory_startup).
+  int64_t startup_memory() const { return startup_memory_; }
   // Converts CycleCount() ticks to microseconds with the rate Cron measures.
   uint64_t CyclesToUs(uint64_t cycles) const { return uint64_t(double(cycles) / cycles_per_us_); }
   void RefreshMemory();
@@ -192,6 +194,7 @@ class Engine : public KeyspaceListener {
   uint64_t next_client_id_ = 1;
   std::string run_id_;
   int64_t start_time_ms_;
+  int64_t startup_memory_ = 0;
   int64_t allocator_bytes_ = 0, data_bytes_at_refresh_ = 0, peak_memory_ = 0;
   bool expire_backlog_ = false;
   double cycles_per_us_ = 1000.0;

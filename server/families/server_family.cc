@@ -26,10 +26,6 @@ namespace ember {
 
 namespace {
 
-// Allocator bytes when the command table was built (Engine construction), reported as INFO's
-// used_memory_startup.
-std::atomic<int64_t> g_startup_memory{0};
-
 // ---------------------------------------------------------------------------------------------
 // Formatting helpers
 
@@ -543,7 +539,7 @@ void InfoMemory(CommandContext& ctx, std::string* out) {
   int64_t peak = std::max(e.peak_memory(), used);
   int64_t rss = ReadRss();
   int64_t dataset = std::min(used, ctx.keyspace().data_bytes());
-  int64_t startup = std::min(used, g_startup_memory.load());
+  int64_t startup = std::min(used, ctx.engine().startup_memory());
   int64_t overhead = used - dataset;
   int64_t net_usage = used > startup ? used - startup : 1;
   int64_t total_system =
@@ -1221,10 +1217,6 @@ void CmdContainer(CmdArgs args, CommandContext& ctx) {
 }  // namespace
 
 void RegisterServerFamily(CommandRegistry* registry) {
-  {
-    struct mallinfo2 mi = mallinfo2();
-    g_startup_memory = int64_t(mi.uordblks + mi.hblkhd);
-  }
   constexpr uint32_t kConn = kNoScript | kLoading | kStale;
   constexpr uint32_t kAdm = kAdmin | kNoScript | kLoading | kStale;
   constexpr uint32_t kHelp = kLoading | kStale;

@@ -75,9 +75,10 @@ class Server:
     arguments (e.g. ["--requirepass", "s3cret"]).
     """
 
-    def __init__(self, binary, args=(), name=None):
+    def __init__(self, binary, args=(), name=None, config_file=None):
         self.binary = os.path.abspath(binary)
         self.args = list(args)
+        self.config_file = config_file  # passed first, as `ember-server FILE --port N ...`
         self.name = name or os.path.basename(binary)
         self.port = None
         self.proc = None
@@ -92,7 +93,8 @@ class Server:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"ember-it-{self.name}-")
         self._log = open(os.path.join(self.dir, "server.log"), "wb")
-        argv = [self.binary, "--port", str(self.port)] + self.args
+        argv = [self.binary] + ([self.config_file] if self.config_file else [])
+        argv += ["--port", str(self.port)] + self.args
         self.proc = subprocess.Popen(argv, cwd=self.dir, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)
         try:
