@@ -40,8 +40,8 @@ void ConfigTable::AddInt(std::string name, std::atomic<int64_t>* target, int64_t
         auto n = ParseInt64(v);
         if (!n) return "argument couldn't be parsed into an integer";
         if (*n < min || *n > max) {
-          return "argument must be between " + std::to_string(min) + " and " +
-                 std::to_string(max) + " inclusive";
+          return "argument must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                 " inclusive";
         }
         *target = *n;
         return std::nullopt;
@@ -50,12 +50,16 @@ void ConfigTable::AddInt(std::string name, std::atomic<int64_t>* target, int64_t
 }
 
 void ConfigTable::AddMemory(std::string name, std::atomic<int64_t>* target, int64_t def,
-                            bool mut) {
+                            int64_t min, bool mut) {
   AddCustom(
       std::move(name), std::to_string(def), mut, false,
-      [target](std::string_view v) -> std::optional<std::string> {
+      [target, min](std::string_view v) -> std::optional<std::string> {
         auto n = ParseMemory(v);
         if (!n) return "argument must be a memory value";
+        if (*n < min) {
+          return "argument must be between " + std::to_string(min) + " and " +
+                 std::to_string(INT64_MAX) + " inclusive";
+        }
         *target = *n;
         return std::nullopt;
       },

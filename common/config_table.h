@@ -35,11 +35,12 @@ class ConfigTable {
   };
 
   void AddBool(std::string name, std::atomic<bool>* target, bool def, bool mut);
-  void AddInt(std::string name, std::atomic<int64_t>* target, int64_t def, int64_t min,
-              int64_t max, bool mut);
-  void AddMemory(std::string name, std::atomic<int64_t>* target, int64_t def, bool mut);
-  void AddEnum(std::string name, std::atomic<int>* target, std::vector<std::string> names,
-               int def, bool mut);
+  void AddInt(std::string name, std::atomic<int64_t>* target, int64_t def, int64_t min, int64_t max,
+              bool mut);
+  void AddMemory(std::string name, std::atomic<int64_t>* target, int64_t def, int64_t min,
+                 bool mut);
+  void AddEnum(std::string name, std::atomic<int>* target, std::vector<std::string> names, int def,
+               bool mut);
   void AddString(std::string name, std::string* target, std::string def, bool mut);
   // A key with its own parser; `set` is called once with `def` to apply the default.
   void AddCustom(std::string name, std::string def, bool mut, bool list_in_yaml, Setter set,

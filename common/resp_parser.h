@@ -50,9 +50,9 @@ class RequestParser {
   Status Fail(std::string msg);
 
   // State of a multibulk request in progress.
-  int64_t multibulk_left_ = -1;  // -1: header not read yet
-  int64_t bulk_len_ = -1;        // -1: "$N" header of the next bulk not read yet
-  size_t pos_ = 0;               // bytes of the request already validated
+  int64_t multibulk_left_ = -1;                   // -1: header not read yet
+  int64_t bulk_len_ = -1;                         // -1: "$N" header of the next bulk not read yet
+  size_t pos_ = 0;                                // bytes of the request already validated
   std::vector<std::pair<size_t, size_t>> spans_;  // (offset, length) of complete args
 
   std::vector<std::string_view> args_;

@@ -203,12 +203,23 @@ std::optional<std::vector<std::string>> SplitArgs(std::string_view line) {
           ++p;
           char c = line[p];
           switch (c) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: break;
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'a':
+              c = '\a';
+              break;
+            default:
+              break;
           }
           cur.push_back(c);
         } else if (line[p] == '"') {
@@ -352,8 +363,7 @@ bool GlobMatchImpl(const char* pat, size_t plen, const char* str, size_t slen, b
 
 bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase) {
   bool give_up = false;
-  return GlobMatchImpl(pattern.data(), pattern.size(), str.data(), str.size(), nocase, &give_up,
-                       0);
+  return GlobMatchImpl(pattern.data(), pattern.size(), str.data(), str.size(), nocase, &give_up, 0);
 }
 
 }  // namespace ember

@@ -16,14 +16,14 @@ class CommandContext;
 
 // Command properties the dispatcher acts on, named after Redis's command flags.
 enum CommandFlag : uint32_t {
-  kWrite = 1 << 0,      // changes data: refused on read-only replicas
-  kReadOnly = 1 << 1,   // reads data
-  kDenyOom = 1 << 2,    // may grow memory: refused with -OOM over maxmemory
-  kAdmin = 1 << 3,      // server administration
-  kFast = 1 << 4,       // O(1) or O(log N)
-  kNoAuth = 1 << 5,     // allowed before AUTH
-  kLoading = 1 << 6,    // allowed while loading the dataset
-  kStale = 1 << 7,      // allowed on a replica with stale data
+  kWrite = 1 << 0,     // changes data: refused on read-only replicas
+  kReadOnly = 1 << 1,  // reads data
+  kDenyOom = 1 << 2,   // may grow memory: refused with -OOM over maxmemory
+  kAdmin = 1 << 3,     // server administration
+  kFast = 1 << 4,      // O(1) or O(log N)
+  kNoAuth = 1 << 5,    // allowed before AUTH
+  kLoading = 1 << 6,   // allowed while loading the dataset
+  kStale = 1 << 7,     // allowed on a replica with stale data
   kNoScript = 1 << 8,
   kPubSub = 1 << 9,
   kMayReplicate = 1 << 10,
@@ -68,7 +68,7 @@ struct CommandId {
   int first_key, last_key, key_step;
   CommandHandler handler = nullptr;
   std::string group, since, summary, complexity;
-  std::string parent;  // set on subcommands
+  std::string parent;                                         // set on subcommands
   std::map<std::string, CommandId, std::less<>> subcommands;  // by lower-case name
 
   // Per-command statistics for INFO commandstats.

@@ -38,9 +38,9 @@ std::string NewRunId() {
   return id;
 }
 
-const std::vector<std::string> kPolicyNames = {
-    "volatile-lru", "volatile-lfu",  "volatile-random", "volatile-ttl",
-    "allkeys-lru",  "allkeys-lfu",   "allkeys-random",  "noeviction"};
+const std::vector<std::string> kPolicyNames = {"volatile-lru",   "volatile-lfu", "volatile-random",
+                                               "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
+                                               "allkeys-random", "noeviction"};
 }  // namespace
 
 Engine::Engine(const Clock* clock)
@@ -79,9 +79,9 @@ void Engine::RegisterConfig() {
   t.AddInt("tcp-keepalive", &c.tcp_keepalive, 300, 0, INT32_MAX, true);
   t.AddInt("tcp-backlog", &c.tcp_backlog, 511, 0, INT32_MAX, false);
   t.AddInt("databases", &c.databases, 16, 1, 1000000, false);
-  t.AddMemory("maxmemory", &c.maxmemory, 0, true);
-  t.AddEnum("maxmemory-policy", &c.maxmemory_policy, kPolicyNames,
-            int(EvictionPolicy::kNoEviction), true);
+  t.AddMemory("maxmemory", &c.maxmemory, 0, 0, true);
+  t.AddEnum("maxmemory-policy", &c.maxmemory_policy, kPolicyNames, int(EvictionPolicy::kNoEviction),
+            true);
   t.AddInt("maxmemory-samples", &c.maxmemory_samples, 5, 1, 64, true);
   t.AddCustom(
       "loglevel", "notice", true, false,
@@ -109,36 +109,17 @@ void Engine::RegisterConfig() {
         return std::nullopt;
       },
       [&c] { return c.dir; });
-  t.AddCustom(
-      "proto-max-bulk-len", "536870912", true, false,
-      [&c](std::string_view v) -> std::optional<std::string> {
-        auto n = ParseMemory(v);
-        if (!n) return "argument must be a memory value";
-        if (*n < 1024 * 1024) return "argument must be between 1048576 and 9223372036854775807 inclusive";
-        c.proto_max_bulk_len = *n;
-        return std::nullopt;
-      },
-      [&c] { return std::to_string(c.proto_max_bulk_len.load()); });
-  t.AddCustom(
-      "client-query-buffer-limit", "1073741824", true, false,
-      [&c](std::string_view v) -> std::optional<std::string> {
-        auto n = ParseMemory(v);
-        if (!n) return "argument must be a memory value";
-        if (*n < 1024 * 1024) return "argument must be between 1048576 and 9223372036854775807 inclusive";
-        c.client_query_buffer_limit = *n;
-        return std::nullopt;
-      },
-      [&c] { return std::to_string(c.client_query_buffer_limit.load()); });
+  t.AddMemory("proto-max-bulk-len", &c.proto_max_bulk_len, 512LL * 1024 * 1024, 1024 * 1024, true);
+  t.AddMemory("client-query-buffer-limit", &c.client_query_buffer_limit, 1024LL * 1024 * 1024,
+              1024 * 1024, true);
   t.AddInt("hz", &c.hz, 10, 1, 500, true);
   t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
-  t.OnChange("maxmemory-policy", [this] {
+  auto apply_eviction = [this] {
     keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
                             size_t(config_.maxmemory_samples.load()));
-  });
-  t.OnChange("maxmemory-samples", [this] {
-    keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
-                            size_t(config_.maxmemory_samples.load()));
-  });
+  };
+  t.OnChange("maxmemory-policy", apply_eviction);
+  t.OnChange("maxmemory-samples", apply_eviction);
 }
 
 void Engine::Start() {
@@ -180,8 +161,8 @@ void Engine::OnKeyEvicted(int db, std::string_view key) {
 }
 
 void Engine::RejectUnknown(CmdArgs args, ReplyBuilder& rb) {
-  std::string msg = "unknown command '" + std::string(args[0].substr(0, 128)) +
-                    "', with args beginning with: ";
+  std::string msg =
+      "unknown command '" + std::string(args[0].substr(0, 128)) + "', with args beginning with: ";
   std::string tail;
   for (size_t i = 1; i < args.size() && tail.size() < 128; ++i) {
     tail += "'" + std::string(args[i].substr(0, 128 - tail.size())) + "' ";

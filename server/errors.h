@@ -17,8 +17,7 @@ inline constexpr char kInvalidDbIndex[] = "invalid DB index";
 inline constexpr char kSameObject[] = "source and destination objects are the same";
 inline constexpr char kBitOffset[] = "bit offset is not an integer or out of range";
 inline constexpr char kBitValue[] = "bit is not an integer or out of range";
-inline constexpr char kStringTooLong[] =
-    "string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr char kStringTooLong[] = "string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr char kOffsetRange[] = "offset is out of range";
 inline constexpr char kInvalidCursor[] = "invalid cursor";
 inline constexpr char kNoAuth[] = "-NOAUTH Authentication required.";

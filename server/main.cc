@@ -85,10 +85,10 @@ int main(int argc, char** argv) {
     EMBER_LOG(kWarning, "%s", err->c_str());
     return 1;
   }
-  EMBER_LOG(kNotice, "Ember %s (Redis API %s) pid=%d, port %lld, %s",
-            kEmberVersion, kRedisVersion, int(getpid()), (long long)engine.config().port.load(),
-            engine.config().config_file.empty() ? "no config file"
-                                                : engine.config().config_file.c_str());
+  EMBER_LOG(
+      kNotice, "Ember %s (Redis API %s) pid=%d, port %lld, %s", kEmberVersion, kRedisVersion,
+      int(getpid()), (long long)engine.config().port.load(),
+      engine.config().config_file.empty() ? "no config file" : engine.config().config_file.c_str());
   EMBER_LOG(kNotice, "Ready to accept connections tcp");
   net.Run();
   EMBER_LOG(kNotice, "Ember is now ready to exit, bye bye...");

@@ -12,12 +12,18 @@ namespace ember {
 
 std::string_view ObjTypeName(ObjType t) {
   switch (t) {
-    case ObjType::kString: return "string";
-    case ObjType::kList: return "list";
-    case ObjType::kSet: return "set";
-    case ObjType::kZSet: return "zset";
-    case ObjType::kHash: return "hash";
-    case ObjType::kStream: return "stream";
+    case ObjType::kString:
+      return "string";
+    case ObjType::kList:
+      return "list";
+    case ObjType::kSet:
+      return "set";
+    case ObjType::kZSet:
+      return "zset";
+    case ObjType::kHash:
+      return "hash";
+    case ObjType::kStream:
+      return "stream";
   }
   return "none";
 }
@@ -69,8 +75,8 @@ constexpr size_t kEmbstrMax = 44;  // Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 
 Entry* Entry::Alloc(std::string_view key, size_t value_bytes, bool with_expire_slot,
                     uint8_t type_enc, uint8_t** value_out) {
-  size_t size = kHeader + (with_expire_slot ? 8 : 0) + VarintSize(key.size()) + key.size() +
-                value_bytes;
+  size_t size =
+      kHeader + (with_expire_slot ? 8 : 0) + VarintSize(key.size()) + key.size() + value_bytes;
   auto* p = static_cast<uint8_t*>(malloc(size));
   if (p == nullptr) abort();
   p[0] = type_enc;

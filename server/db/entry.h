@@ -8,7 +8,14 @@
 namespace ember {
 
 // Redis's value types, numbered as the TYPE command and RDB know them.
-enum class ObjType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4, kStream = 6 };
+enum class ObjType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZSet = 3,
+  kHash = 4,
+  kStream = 6
+};
 
 std::string_view ObjTypeName(ObjType t);
 

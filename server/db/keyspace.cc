@@ -73,8 +73,8 @@ Entry* Db::StoreString(std::string_view key, Ttl ttl, int64_t deadline, Overwrit
   bool live_ttl = old != nullptr && old->has_expire() && !IsExpired(old);
   bool keep = ttl == Ttl::kKeep && live_ttl;
   bool want_slot = ttl == Ttl::kSet || keep;
-  if (old != nullptr && old->type() == ObjType::kString &&
-      (!want_slot || old->has_expire_slot()) && overwrite(old)) {
+  if (old != nullptr && old->type() == ObjType::kString && (!want_slot || old->has_expire_slot()) &&
+      overwrite(old)) {
     if (ttl == Ttl::kSet) {
       if (!old->has_expire()) expires_.Insert(old, hash);
       old->SetExpireMs(deadline);
@@ -288,18 +288,28 @@ bool Keyspace::EvictUntil(int64_t limit, const std::function<int64_t()>& used) {
     double best_score = -1;
     for (auto& d : dbs_) {
       sample.clear();
-      size_t n = (policy_ == EvictionPolicy::kAllkeysRandom ||
-                  policy_ == EvictionPolicy::kVolatileRandom) ? 1 : samples_;
+      size_t n =
+          (policy_ == EvictionPolicy::kAllkeysRandom || policy_ == EvictionPolicy::kVolatileRandom)
+              ? 1
+              : samples_;
       d->Sample(volatile_only, n, &sample);
       for (Entry* e : sample) {
         double score;  // higher = better to evict
         switch (policy_) {
           case EvictionPolicy::kAllkeysLru:
-          case EvictionPolicy::kVolatileLru: score = double(IdleMs(e)); break;
+          case EvictionPolicy::kVolatileLru:
+            score = double(IdleMs(e));
+            break;
           case EvictionPolicy::kAllkeysLfu:
-          case EvictionPolicy::kVolatileLfu: score = 255 - LfuCounter(e); break;
-          case EvictionPolicy::kVolatileTtl: score = -double(e->expire_ms()); break;
-          default: score = double(rng_() >> 11); break;
+          case EvictionPolicy::kVolatileLfu:
+            score = 255 - LfuCounter(e);
+            break;
+          case EvictionPolicy::kVolatileTtl:
+            score = -double(e->expire_ms());
+            break;
+          default:
+            score = double(rng_() >> 11);
+            break;
         }
         if (best == nullptr || score > best_score) {
           best = e;

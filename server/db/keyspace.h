@@ -112,8 +112,14 @@ class Db {
 
 // Eviction policies, in maxmemory-policy's order of names.
 enum class EvictionPolicy {
-  kVolatileLru, kVolatileLfu, kVolatileRandom, kVolatileTtl,
-  kAllkeysLru, kAllkeysLfu, kAllkeysRandom, kNoEviction
+  kVolatileLru,
+  kVolatileLfu,
+  kVolatileRandom,
+  kVolatileTtl,
+  kAllkeysLru,
+  kAllkeysLfu,
+  kAllkeysRandom,
+  kNoEviction
 };
 
 // The whole dataset: `databases` Dbs, the clock that decides expiry, the access clock for

@@ -289,12 +289,16 @@ std::string_view EncodingName(const Entry* e) {
   switch (e->type()) {
     case ObjType::kString:
       switch (e->str_encoding()) {
-        case Entry::StrEnc::kInt: return "int";
-        case Entry::StrEnc::kEmbstr: return "embstr";
-        case Entry::StrEnc::kRaw: return "raw";
+        case Entry::StrEnc::kInt:
+          return "int";
+        case Entry::StrEnc::kEmbstr:
+          return "embstr";
+        case Entry::StrEnc::kRaw:
+          return "raw";
       }
       break;
-    default: break;
+    default:
+      break;
   }
   return "unknown";
 }
@@ -408,38 +412,119 @@ void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
 
 void RegisterGenericFamily(CommandRegistry* registry) {
   *registry
-      << CommandId("DEL", kWrite, -2, 1, -1).Handler(CmdDel).Doc("generic", "1.0.0", "Deletes one or more keys.", "O(N)")
-      << CommandId("UNLINK", kWrite | kFast, -2, 1, -1).Handler(CmdDel).Doc("generic", "4.0.0", "Asynchronously deletes one or more keys.", "O(1) for each key removed")
-      << CommandId("EXISTS", kReadOnly | kFast, -2, 1, -1).Handler(CmdExists).Doc("generic", "1.0.0", "Determines whether one or more keys exist.", "O(N)")
-      << CommandId("TOUCH", kReadOnly | kFast, -2, 1, -1).Handler(CmdTouch).Doc("generic", "3.2.1", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "O(N)")
-      << CommandId("TYPE", kReadOnly | kFast, 2, 1, 1).Handler(CmdType).Doc("generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)")
-      << CommandId("KEYS", kReadOnly, 2, 0, 0).Handler(CmdKeys).Doc("generic", "1.0.0", "Returns all key names that match a pattern.", "O(N)")
-      << CommandId("SCAN", kReadOnly, -2, 0, 0).Handler(CmdScan).Doc("generic", "2.8.0", "Iterates over the key names in the database.", "O(1) for every call. O(N) for a complete iteration")
-      << CommandId("RANDOMKEY", kReadOnly, 1, 0, 0).Handler(CmdRandomKey).Doc("generic", "1.0.0", "Returns a random key name from the database.", "O(1)")
-      << CommandId("RENAME", kWrite, 3, 1, 2).Handler(CmdRename).Doc("generic", "1.0.0", "Renames a key and overwrites the destination.", "O(1)")
-      << CommandId("RENAMENX", kWrite | kFast, 3, 1, 2).Handler(CmdRenameNx).Doc("generic", "1.0.0", "Renames a key only when the target key name doesn't exist.", "O(1)")
-      << CommandId("COPY", kWrite | kDenyOom, -3, 1, 2).Handler(CmdCopy).Doc("generic", "6.2.0", "Copies the value of a key to a new key.", "O(N)")
-      << CommandId("MOVE", kWrite | kFast, 3, 1, 1).Handler(CmdMove).Doc("generic", "1.0.0", "Moves a key to another database.", "O(1)")
-      << CommandId("EXPIRE", kWrite | kFast, -3, 1, 1).Handler(CmdExpire).Doc("generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)")
-      << CommandId("PEXPIRE", kWrite | kFast, -3, 1, 1).Handler(CmdPExpire).Doc("generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)")
-      << CommandId("EXPIREAT", kWrite | kFast, -3, 1, 1).Handler(CmdExpireAt).Doc("generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.", "O(1)")
-      << CommandId("PEXPIREAT", kWrite | kFast, -3, 1, 1).Handler(CmdPExpireAt).Doc("generic", "2.6.0", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)")
-      << CommandId("TTL", kReadOnly | kFast, 2, 1, 1).Handler(CmdTtl).Doc("generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)")
-      << CommandId("PTTL", kReadOnly | kFast, 2, 1, 1).Handler(CmdPTtl).Doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key.", "O(1)")
-      << CommandId("EXPIRETIME", kReadOnly | kFast, 2, 1, 1).Handler(CmdExpireTime).Doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.", "O(1)")
-      << CommandId("PEXPIRETIME", kReadOnly | kFast, 2, 1, 1).Handler(CmdPExpireTime).Doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)")
-      << CommandId("PERSIST", kWrite | kFast, 2, 1, 1).Handler(CmdPersist).Doc("generic", "2.2.0", "Removes the expiration time of a key.", "O(1)")
-      << CommandId("OBJECT", kReadOnly, -2, 0, 0).Doc("generic", "2.2.3", "A container for object introspection commands.", "Depends on subcommand.")
-             .Sub(CommandId("ENCODING", kReadOnly, 3, 2, 2).Handler(CmdObjectEncoding).Doc("generic", "2.2.3", "Returns the internal encoding of a Redis object.", "O(1)"))
-             .Sub(CommandId("REFCOUNT", kReadOnly, 3, 2, 2).Handler(CmdObjectRefcount).Doc("generic", "2.2.3", "Returns the reference count of a value of a key.", "O(1)"))
-             .Sub(CommandId("IDLETIME", kReadOnly, 3, 2, 2).Handler(CmdObjectIdletime).Doc("generic", "2.2.3", "Returns the time since the last access to a Redis object.", "O(1)"))
-             .Sub(CommandId("FREQ", kReadOnly, 3, 2, 2).Handler(CmdObjectFreq).Doc("generic", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object.", "O(1)"))
-             .Sub(CommandId("HELP", kStale | kLoading, 2, 0, 0).Handler(CmdObjectHelp).Doc("generic", "6.2.0", "Returns helpful text about the different subcommands.", "O(1)"))
-      << CommandId("SELECT", kLoading | kStale | kFast, 2, 0, 0).Handler(CmdSelect).Doc("connection", "1.0.0", "Changes the selected database.", "O(1)")
-      << CommandId("DBSIZE", kReadOnly | kFast, 1, 0, 0).Handler(CmdDbSize).Doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)")
-      << CommandId("FLUSHDB", kWrite, -1, 0, 0).Handler(CmdFlushDb).Doc("server", "1.0.0", "Remove all keys from the current database.", "O(N)")
-      << CommandId("FLUSHALL", kWrite, -1, 0, 0).Handler(CmdFlushAll).Doc("server", "1.0.0", "Removes all keys from all databases.", "O(N)")
-      << CommandId("SWAPDB", kWrite | kFast, 3, 0, 0).Handler(CmdSwapDb).Doc("server", "4.0.0", "Swaps two Redis databases.", "O(N)");
+      << CommandId("DEL", kWrite, -2, 1, -1)
+             .Handler(CmdDel)
+             .Doc("generic", "1.0.0", "Deletes one or more keys.", "O(N)")
+      << CommandId("UNLINK", kWrite | kFast, -2, 1, -1)
+             .Handler(CmdDel)
+             .Doc("generic", "4.0.0", "Asynchronously deletes one or more keys.",
+                  "O(1) for each key removed")
+      << CommandId("EXISTS", kReadOnly | kFast, -2, 1, -1)
+             .Handler(CmdExists)
+             .Doc("generic", "1.0.0", "Determines whether one or more keys exist.", "O(N)")
+      << CommandId("TOUCH", kReadOnly | kFast, -2, 1, -1)
+             .Handler(CmdTouch)
+             .Doc("generic", "3.2.1",
+                  "Returns the number of existing keys out of those specified after updating the "
+                  "time they were last accessed.",
+                  "O(N)")
+      << CommandId("TYPE", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdType)
+             .Doc("generic", "1.0.0", "Determines the type of value stored at a key.", "O(1)")
+      << CommandId("KEYS", kReadOnly, 2, 0, 0)
+             .Handler(CmdKeys)
+             .Doc("generic", "1.0.0", "Returns all key names that match a pattern.", "O(N)")
+      << CommandId("SCAN", kReadOnly, -2, 0, 0)
+             .Handler(CmdScan)
+             .Doc("generic", "2.8.0", "Iterates over the key names in the database.",
+                  "O(1) for every call. O(N) for a complete iteration")
+      << CommandId("RANDOMKEY", kReadOnly, 1, 0, 0)
+             .Handler(CmdRandomKey)
+             .Doc("generic", "1.0.0", "Returns a random key name from the database.", "O(1)")
+      << CommandId("RENAME", kWrite, 3, 1, 2)
+             .Handler(CmdRename)
+             .Doc("generic", "1.0.0", "Renames a key and overwrites the destination.", "O(1)")
+      << CommandId("RENAMENX", kWrite | kFast, 3, 1, 2)
+             .Handler(CmdRenameNx)
+             .Doc("generic", "1.0.0", "Renames a key only when the target key name doesn't exist.",
+                  "O(1)")
+      << CommandId("COPY", kWrite | kDenyOom, -3, 1, 2)
+             .Handler(CmdCopy)
+             .Doc("generic", "6.2.0", "Copies the value of a key to a new key.", "O(N)")
+      << CommandId("MOVE", kWrite | kFast, 3, 1, 1)
+             .Handler(CmdMove)
+             .Doc("generic", "1.0.0", "Moves a key to another database.", "O(1)")
+      << CommandId("EXPIRE", kWrite | kFast, -3, 1, 1)
+             .Handler(CmdExpire)
+             .Doc("generic", "1.0.0", "Sets the expiration time of a key in seconds.", "O(1)")
+      << CommandId("PEXPIRE", kWrite | kFast, -3, 1, 1)
+             .Handler(CmdPExpire)
+             .Doc("generic", "2.6.0", "Sets the expiration time of a key in milliseconds.", "O(1)")
+      << CommandId("EXPIREAT", kWrite | kFast, -3, 1, 1)
+             .Handler(CmdExpireAt)
+             .Doc("generic", "1.2.0", "Sets the expiration time of a key to a Unix timestamp.",
+                  "O(1)")
+      << CommandId("PEXPIREAT", kWrite | kFast, -3, 1, 1)
+             .Handler(CmdPExpireAt)
+             .Doc("generic", "2.6.0",
+                  "Sets the expiration time of a key to a Unix milliseconds timestamp.", "O(1)")
+      << CommandId("TTL", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdTtl)
+             .Doc("generic", "1.0.0", "Returns the expiration time in seconds of a key.", "O(1)")
+      << CommandId("PTTL", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdPTtl)
+             .Doc("generic", "2.6.0", "Returns the expiration time in milliseconds of a key.",
+                  "O(1)")
+      << CommandId("EXPIRETIME", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdExpireTime)
+             .Doc("generic", "7.0.0", "Returns the expiration time of a key as a Unix timestamp.",
+                  "O(1)")
+      << CommandId("PEXPIRETIME", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdPExpireTime)
+             .Doc("generic", "7.0.0",
+                  "Returns the expiration time of a key as a Unix milliseconds timestamp.", "O(1)")
+      << CommandId("PERSIST", kWrite | kFast, 2, 1, 1)
+             .Handler(CmdPersist)
+             .Doc("generic", "2.2.0", "Removes the expiration time of a key.", "O(1)")
+      << CommandId("OBJECT", kReadOnly, -2, 0, 0)
+             .Doc("generic", "2.2.3", "A container for object introspection commands.",
+                  "Depends on subcommand.")
+             .Sub(CommandId("ENCODING", kReadOnly, 3, 2, 2)
+                      .Handler(CmdObjectEncoding)
+                      .Doc("generic", "2.2.3", "Returns the internal encoding of a Redis object.",
+                           "O(1)"))
+             .Sub(CommandId("REFCOUNT", kReadOnly, 3, 2, 2)
+                      .Handler(CmdObjectRefcount)
+                      .Doc("generic", "2.2.3", "Returns the reference count of a value of a key.",
+                           "O(1)"))
+             .Sub(CommandId("IDLETIME", kReadOnly, 3, 2, 2)
+                      .Handler(CmdObjectIdletime)
+                      .Doc("generic", "2.2.3",
+                           "Returns the time since the last access to a Redis object.", "O(1)"))
+             .Sub(CommandId("FREQ", kReadOnly, 3, 2, 2)
+                      .Handler(CmdObjectFreq)
+                      .Doc("generic", "4.0.0",
+                           "Returns the logarithmic access frequency counter of a Redis object.",
+                           "O(1)"))
+             .Sub(CommandId("HELP", kStale | kLoading, 2, 0, 0)
+                      .Handler(CmdObjectHelp)
+                      .Doc("generic", "6.2.0",
+                           "Returns helpful text about the different subcommands.", "O(1)"))
+      << CommandId("SELECT", kLoading | kStale | kFast, 2, 0, 0)
+             .Handler(CmdSelect)
+             .Doc("connection", "1.0.0", "Changes the selected database.", "O(1)")
+      << CommandId("DBSIZE", kReadOnly | kFast, 1, 0, 0)
+             .Handler(CmdDbSize)
+             .Doc("server", "1.0.0", "Returns the number of keys in the database.", "O(1)")
+      << CommandId("FLUSHDB", kWrite, -1, 0, 0)
+             .Handler(CmdFlushDb)
+             .Doc("server", "1.0.0", "Remove all keys from the current database.", "O(N)")
+      << CommandId("FLUSHALL", kWrite, -1, 0, 0)
+             .Handler(CmdFlushAll)
+             .Doc("server", "1.0.0", "Removes all keys from all databases.", "O(N)")
+      << CommandId("SWAPDB", kWrite | kFast, 3, 0, 0)
+             .Handler(CmdSwapDb)
+             .Doc("server", "4.0.0", "Swaps two Redis databases.", "O(N)");
 }
 
 }  // namespace ember

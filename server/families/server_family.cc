@@ -72,7 +72,7 @@ void Field(std::string* out, std::string_view key, std::string_view value) {
 }
 
 template <typename T>
-  requires std::is_integral_v<T>
+requires std::is_integral_v<T>
 void Field(std::string* out, std::string_view key, T value) {
   Field(out, key, std::to_string(value));
 }
@@ -253,12 +253,13 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
                 " fd=", std::to_string(c.fd), " name=", c.name, " age=", std::to_string(age),
                 " idle=", std::to_string(idle), " flags=", c.close_after_reply ? "A" : "N",
                 " db=", std::to_string(c.db));
-  out += StrCat(" sub=0 psub=0 ssub=0 multi=-1 qbuf=", std::to_string(qbuf),
-                " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=",
-                std::to_string(omem), " tot-mem=",
-                std::to_string(sizeof(ClientState) + qbuf + omem),
-                " events=r cmd=", c.last_cmd ? c.last_cmd->FullName() : std::string("NULL"), " user=default redir=-1 resp=",
-                c.resp3 ? "3" : "2", " lib-name=", c.lib_name, " lib-ver=", c.lib_ver);
+  out += StrCat(
+      " sub=0 psub=0 ssub=0 multi=-1 qbuf=", std::to_string(qbuf),
+      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", std::to_string(omem),
+      " tot-mem=", std::to_string(sizeof(ClientState) + qbuf + omem),
+      " events=r cmd=", c.last_cmd ? c.last_cmd->FullName() : std::string("NULL"),
+      " user=default redir=-1 resp=", c.resp3 ? "3" : "2", " lib-name=", c.lib_name,
+      " lib-ver=", c.lib_ver);
   return out;
 }
 
@@ -411,45 +412,45 @@ void CmdClientOnOff(CmdArgs args, CommandContext& ctx) {
 
 void CmdClientHelp(CmdArgs, CommandContext& ctx) {
   ReplyHelp(ctx, {
-      "GETNAME",
-      "    Return the name of the current connection.",
-      "ID",
-      "    Return the ID of the current connection.",
-      "INFO",
-      "    Return information about the current client connection.",
-      "KILL <ip:port>",
-      "    Kill connection made from <ip:port>.",
-      "KILL <option> <value> [<option> <value> [...]]",
-      "    Kill connections. Options are:",
-      "    * ADDR (<ip:port>|<unixsocket>:0)",
-      "      Kill connections made from the specified address",
-      "    * LADDR (<ip:port>|<unixsocket>:0)",
-      "      Kill connections made to specified local address",
-      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-      "      Kill connections by type.",
-      "    * USER <username>",
-      "      Kill connections authenticated by <username>.",
-      "    * SKIPME (YES|NO)",
-      "      Skip killing current connection (default: yes).",
-      "    * ID <client-id>",
-      "      Kill the connection with the given id.",
-      "LIST [options ...]",
-      "    Return information about client connections. Options:",
-      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-      "      Return clients of specified type.",
-      "    * ID <client-id> [<client-id> ...]",
-      "      Return clients with the given ids.",
-      "SETNAME <name>",
-      "    Assign the name <name> to the current connection.",
-      "SETINFO <option> <value>",
-      "    Set client meta attributes. Options are:",
-      "    * LIB-NAME: the client library name.",
-      "    * LIB-VER: the client library version.",
-      "NO-EVICT (ON|OFF)",
-      "    Protect current client connection from eviction.",
-      "NO-TOUCH (ON|OFF)",
-      "    Will not touch LRU/LFU stats when this mode is on.",
-  });
+                     "GETNAME",
+                     "    Return the name of the current connection.",
+                     "ID",
+                     "    Return the ID of the current connection.",
+                     "INFO",
+                     "    Return information about the current client connection.",
+                     "KILL <ip:port>",
+                     "    Kill connection made from <ip:port>.",
+                     "KILL <option> <value> [<option> <value> [...]]",
+                     "    Kill connections. Options are:",
+                     "    * ADDR (<ip:port>|<unixsocket>:0)",
+                     "      Kill connections made from the specified address",
+                     "    * LADDR (<ip:port>|<unixsocket>:0)",
+                     "      Kill connections made to specified local address",
+                     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                     "      Kill connections by type.",
+                     "    * USER <username>",
+                     "      Kill connections authenticated by <username>.",
+                     "    * SKIPME (YES|NO)",
+                     "      Skip killing current connection (default: yes).",
+                     "    * ID <client-id>",
+                     "      Kill the connection with the given id.",
+                     "LIST [options ...]",
+                     "    Return information about client connections. Options:",
+                     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                     "      Return clients of specified type.",
+                     "    * ID <client-id> [<client-id> ...]",
+                     "      Return clients with the given ids.",
+                     "SETNAME <name>",
+                     "    Assign the name <name> to the current connection.",
+                     "SETINFO <option> <value>",
+                     "    Set client meta attributes. Options are:",
+                     "    * LIB-NAME: the client library name.",
+                     "    * LIB-VER: the client library version.",
+                     "NO-EVICT (ON|OFF)",
+                     "    Protect current client connection from eviction.",
+                     "NO-TOUCH (ON|OFF)",
+                     "    Will not touch LRU/LFU stats when this mode is on.",
+                 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,8 +543,7 @@ void InfoMemory(CommandContext& ctx, std::string* out) {
   int64_t startup = std::min(used, ctx.engine().startup_memory());
   int64_t overhead = used - dataset;
   int64_t net_usage = used > startup ? used - startup : 1;
-  int64_t total_system =
-      int64_t(sysconf(_SC_PHYS_PAGES)) * int64_t(sysconf(_SC_PAGESIZE));
+  int64_t total_system = int64_t(sysconf(_SC_PHYS_PAGES)) * int64_t(sysconf(_SC_PAGESIZE));
   int64_t maxmemory = e.config().maxmemory.load();
   out->append("# Memory\r\n");
   Field(out, "used_memory", used);
@@ -563,8 +563,7 @@ void InfoMemory(CommandContext& ctx, std::string* out) {
   Field(out, "maxmemory", maxmemory);
   Field(out, "maxmemory_human", BytesToHuman(uint64_t(maxmemory)));
   Field(out, "maxmemory_policy", ConfigValue(e, "maxmemory-policy"));
-  Field(out, "mem_fragmentation_ratio",
-        Fmt("%.2f", used > 0 ? double(rss) / double(used) : 0.0));
+  Field(out, "mem_fragmentation_ratio", Fmt("%.2f", used > 0 ? double(rss) / double(used) : 0.0));
   Field(out, "mem_allocator", "libc");
 }
 
@@ -630,7 +629,8 @@ std::string CpuTime(const struct timeval& tv) {
 }
 
 void InfoCpu(CommandContext&, std::string* out) {
-  struct rusage process {}, children {}, thread {};
+  struct rusage process {
+  }, children{}, thread{};
   getrusage(RUSAGE_SELF, &process);
   getrusage(RUSAGE_CHILDREN, &children);
   getrusage(RUSAGE_THREAD, &thread);
@@ -651,9 +651,8 @@ void AddCommandStats(const Engine& engine, const CommandId& cmd, std::string* ou
     double per_call = cmd.calls == 0 ? 0.0 : double(usec) / double(cmd.calls);
     Field(out, StrCat("cmdstat_", cmd.FullName()),
           Fmt("calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
-              static_cast<unsigned long long>(cmd.calls),
-              static_cast<unsigned long long>(usec), per_call,
-              static_cast<unsigned long long>(cmd.rejected_calls),
+              static_cast<unsigned long long>(cmd.calls), static_cast<unsigned long long>(usec),
+              per_call, static_cast<unsigned long long>(cmd.rejected_calls),
               static_cast<unsigned long long>(cmd.failed_calls)));
   }
   for (const auto& [name, sub] : cmd.subcommands) AddCommandStats(engine, sub, out);
@@ -661,7 +660,8 @@ void AddCommandStats(const Engine& engine, const CommandId& cmd, std::string* ou
 
 void InfoCommandStats(CommandContext& ctx, std::string* out) {
   out->append("# Commandstats\r\n");
-  for (const auto& [name, cmd] : ctx.engine().registry().all()) AddCommandStats(ctx.engine(), cmd, out);
+  for (const auto& [name, cmd] : ctx.engine().registry().all())
+    AddCommandStats(ctx.engine(), cmd, out);
 }
 
 void InfoErrorStats(CommandContext& ctx, std::string* out) {
@@ -683,9 +683,8 @@ void InfoKeyspace(CommandContext& ctx, std::string* out) {
     Db& db = ks.db(i);
     if (db.size() == 0) continue;
     Field(out, StrCat("db", std::to_string(i)),
-          StrCat("keys=", std::to_string(db.size()), ",expires=",
-                 std::to_string(db.expires_size()), ",avg_ttl=",
-                 std::to_string(db.avg_ttl_ms())));
+          StrCat("keys=", std::to_string(db.size()), ",expires=", std::to_string(db.expires_size()),
+                 ",avg_ttl=", std::to_string(db.avg_ttl_ms())));
   }
 }
 
@@ -837,15 +836,15 @@ void CmdConfigRewrite(CmdArgs, CommandContext& ctx) {
 
 void CmdConfigHelp(CmdArgs, CommandContext& ctx) {
   ReplyHelp(ctx, {
-      "GET <pattern>",
-      "    Return parameters matching the glob-like <pattern> and their values.",
-      "SET <directive> <value>",
-      "    Set the configuration <directive> to <value>.",
-      "RESETSTAT",
-      "    Reset statistics reported by the INFO command.",
-      "REWRITE",
-      "    Rewrite the configuration file.",
-  });
+                     "GET <pattern>",
+                     "    Return parameters matching the glob-like <pattern> and their values.",
+                     "SET <directive> <value>",
+                     "    Set the configuration <directive> to <value>.",
+                     "RESETSTAT",
+                     "    Reset statistics reported by the INFO command.",
+                     "REWRITE",
+                     "    Rewrite the configuration file.",
+                 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -853,9 +852,9 @@ void CmdConfigHelp(CmdArgs, CommandContext& ctx) {
 
 // ACL categories, in Redis's order (COMMAND INFO lists them in this order).
 constexpr std::string_view kAclCategories[] = {
-    "keyspace", "read",  "write",     "set",    "sortedset", "list",       "hash",
-    "string",   "bitmap", "hyperloglog", "geo", "stream",    "pubsub",     "admin",
-    "fast",     "slow",  "blocking",  "dangerous", "connection", "transaction", "scripting",
+    "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
+    "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
+    "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting",
 };
 
 // The bit of a category name (any case), or 0.
@@ -880,11 +879,20 @@ uint32_t CategoryBits(std::string_view names) {
 // The category a command's documentation group implies.
 uint32_t GroupCategory(std::string_view group) {
   static constexpr std::pair<std::string_view, std::string_view> kGroups[] = {
-      {"string", "string"},         {"bitmap", "bitmap"},       {"list", "list"},
-      {"hash", "hash"},             {"set", "set"},             {"sorted-set", "sortedset"},
-      {"sorted_set", "sortedset"},  {"hyperloglog", "hyperloglog"}, {"geo", "geo"},
-      {"stream", "stream"},         {"pubsub", "pubsub"},       {"generic", "keyspace"},
-      {"connection", "connection"}, {"transactions", "transaction"},
+      {"string", "string"},
+      {"bitmap", "bitmap"},
+      {"list", "list"},
+      {"hash", "hash"},
+      {"set", "set"},
+      {"sorted-set", "sortedset"},
+      {"sorted_set", "sortedset"},
+      {"hyperloglog", "hyperloglog"},
+      {"geo", "geo"},
+      {"stream", "stream"},
+      {"pubsub", "pubsub"},
+      {"generic", "keyspace"},
+      {"connection", "connection"},
+      {"transactions", "transaction"},
       {"scripting", "scripting"},
   };
   for (const auto& [g, cat] : kGroups) {
@@ -956,11 +964,20 @@ uint32_t AclCategories(const CommandId& cmd) {
 // Command flags as COMMAND INFO names them, in Redis's order (may_replicate and sentinel are
 // hidden there too).
 constexpr std::pair<uint32_t, std::string_view> kFlagNames[] = {
-    {kWrite, "write"},       {kReadOnly, "readonly"},        {kDenyOom, "denyoom"},
-    {kAdmin, "admin"},       {kPubSub, "pubsub"},            {kNoScript, "noscript"},
-    {kBlocking, "blocking"}, {kLoading, "loading"},          {kStale, "stale"},
-    {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
-    {kNoAuth, "no_auth"},    {kNoMulti, "no_multi"},
+    {kWrite, "write"},
+    {kReadOnly, "readonly"},
+    {kDenyOom, "denyoom"},
+    {kAdmin, "admin"},
+    {kPubSub, "pubsub"},
+    {kNoScript, "noscript"},
+    {kBlocking, "blocking"},
+    {kLoading, "loading"},
+    {kStale, "stale"},
+    {kSkipMonitor, "skip_monitor"},
+    {kSkipSlowlog, "skip_slowlog"},
+    {kFast, "fast"},
+    {kNoAuth, "no_auth"},
+    {kNoMulti, "no_multi"},
 };
 
 void ReplyCommandInfo(ReplyBuilder& rb, const CommandId& cmd) {
@@ -1126,22 +1143,22 @@ void CmdCommandGetKeys(CmdArgs args, CommandContext& ctx) {
 
 void CmdCommandHelp(CmdArgs, CommandContext& ctx) {
   ReplyHelp(ctx, {
-      "(no subcommand)",
-      "    Return details about all commands.",
-      "COUNT",
-      "    Return the total number of commands in this server.",
-      "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
-      "    Return a list of all commands in this server.",
-      "INFO [<command-name> ...]",
-      "    Return details about multiple commands.",
-      "    If no command names are given, details for all commands are returned.",
-      "DOCS [<command-name> ...]",
-      "    Return documentation details about multiple commands.",
-      "    If no command names are given, documentation details for all",
-      "    commands are returned.",
-      "GETKEYS <full-command>",
-      "    Return the keys from a full command.",
-  });
+                     "(no subcommand)",
+                     "    Return details about all commands.",
+                     "COUNT",
+                     "    Return the total number of commands in this server.",
+                     "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+                     "    Return a list of all commands in this server.",
+                     "INFO [<command-name> ...]",
+                     "    Return details about multiple commands.",
+                     "    If no command names are given, details for all commands are returned.",
+                     "DOCS [<command-name> ...]",
+                     "    Return documentation details about multiple commands.",
+                     "    If no command names are given, documentation details for all",
+                     "    commands are returned.",
+                     "GETKEYS <full-command>",
+                     "    Return the keys from a full command.",
+                 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1201,17 +1218,17 @@ void CmdMemoryUsage(CmdArgs args, CommandContext& ctx) {
 
 void CmdMemoryHelp(CmdArgs, CommandContext& ctx) {
   ReplyHelp(ctx, {
-      "USAGE <key> [SAMPLES <count>]",
-      "    Return memory in bytes used by <key> and its value. Nested values are",
-      "    sampled up to <count> times (default: 5, 0 means sample all).",
-  });
+                     "USAGE <key> [SAMPLES <count>]",
+                     "    Return memory in bytes used by <key> and its value. Nested values are",
+                     "    sampled up to <count> times (default: 5, 0 means sample all).",
+                 });
 }
 
 // Containers are only reached with a subcommand (their arity is -2); this answers if a
 // registration ever lets one through.
 void CmdContainer(CmdArgs args, CommandContext& ctx) {
-  ctx.reply().Error(StrCat("unknown subcommand '", args.size() > 1 ? args[1] : "",
-                           "'. Try ", ToUpper(args[0]), " HELP."));
+  ctx.reply().Error(StrCat("unknown subcommand '", args.size() > 1 ? args[1] : "", "'. Try ",
+                           ToUpper(args[0]), " HELP."));
 }
 
 }  // namespace

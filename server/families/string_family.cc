@@ -26,13 +26,20 @@ struct OpResult {
 
 const char* ErrorText(OpStatus s) {
   switch (s) {
-    case OpStatus::kWrongType: return errors::kWrongType;
-    case OpStatus::kNotInteger: return errors::kNotInteger;
-    case OpStatus::kNotFloat: return errors::kNotFloat;
-    case OpStatus::kOverflow: return errors::kOverflow;
-    case OpStatus::kNanOrInf: return errors::kNanOrInf;
-    case OpStatus::kTooLong: return errors::kStringTooLong;
-    case OpStatus::kOk: break;
+    case OpStatus::kWrongType:
+      return errors::kWrongType;
+    case OpStatus::kNotInteger:
+      return errors::kNotInteger;
+    case OpStatus::kNotFloat:
+      return errors::kNotFloat;
+    case OpStatus::kOverflow:
+      return errors::kOverflow;
+    case OpStatus::kNanOrInf:
+      return errors::kNanOrInf;
+    case OpStatus::kTooLong:
+      return errors::kStringTooLong;
+    case OpStatus::kOk:
+      break;
   }
   return "";
 }
@@ -100,8 +107,15 @@ std::string_view StringBytes(const Entry* e, std::string* scratch) {
 // SET family
 
 enum SetFlags : uint32_t {
-  kSetNx = 1, kSetXx = 2, kSetGet = 4, kSetKeepTtl = 8, kSetEx = 16, kSetPx = 32,
-  kSetExat = 64, kSetPxat = 128, kSetPersist = 256,
+  kSetNx = 1,
+  kSetXx = 2,
+  kSetGet = 4,
+  kSetKeepTtl = 8,
+  kSetEx = 16,
+  kSetPx = 32,
+  kSetExat = 64,
+  kSetPxat = 128,
+  kSetPersist = 256,
 };
 constexpr uint32_t kAnyExpire = kSetEx | kSetPx | kSetExat | kSetPxat;
 
@@ -555,8 +569,10 @@ void CmdBitCount(CmdArgs args, CommandContext& ctx) {
   }
   if (start > end) return ctx.reply().Integer(0);
   int64_t count = PopCount(s.substr(size_t(start), size_t(end - start + 1)));
-  if (first_mask) count -= std::popcount(unsigned(static_cast<unsigned char>(s[size_t(start)]) & first_mask));
-  if (last_mask) count -= std::popcount(unsigned(static_cast<unsigned char>(s[size_t(end)]) & last_mask));
+  if (first_mask)
+    count -= std::popcount(unsigned(static_cast<unsigned char>(s[size_t(start)]) & first_mask));
+  if (last_mask)
+    count -= std::popcount(unsigned(static_cast<unsigned char>(s[size_t(end)]) & last_mask));
   ctx.reply().Integer(count);
 }
 
@@ -654,31 +670,120 @@ void CmdBitPos(CmdArgs args, CommandContext& ctx) {
 void RegisterStringFamily(CommandRegistry* registry) {
   constexpr uint32_t kW = kWrite | kDenyOom;
   *registry
-      << CommandId("SET", kW, -3, 1, 1).Handler(CmdSet).Doc("string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)")
-      << CommandId("SETNX", kW | kFast, 3, 1, 1).Handler(CmdSetNx).Doc("string", "1.0.0", "Set the string value of a key only when the key doesn't exist.", "O(1)")
-      << CommandId("SETEX", kW, 4, 1, 1).Handler(CmdSetEx).Doc("string", "2.0.0", "Sets the string value and expiration time of a key.", "O(1)")
-      << CommandId("PSETEX", kW, 4, 1, 1).Handler(CmdPSetEx).Doc("string", "2.6.0", "Sets both string value and expiration time in milliseconds of a key.", "O(1)")
-      << CommandId("GET", kReadOnly | kFast, 2, 1, 1).Handler(CmdGet).Doc("string", "1.0.0", "Returns the string value of a key.", "O(1)")
-      << CommandId("GETEX", kWrite | kFast, -2, 1, 1).Handler(CmdGetEx).Doc("string", "6.2.0", "Returns the string value of a key after setting its expiration time.", "O(1)")
-      << CommandId("GETDEL", kWrite | kFast, 2, 1, 1).Handler(CmdGetDel).Doc("string", "6.2.0", "Returns the string value of a key after deleting the key.", "O(1)")
-      << CommandId("GETSET", kW | kFast, 3, 1, 1).Handler(CmdGetSet).Doc("string", "1.0.0", "Returns the previous string value of a key after setting it to a new value.", "O(1)")
-      << CommandId("MGET", kReadOnly | kFast, -2, 1, -1).Handler(CmdMGet).Doc("string", "1.0.0", "Atomically returns the string values of one or more keys.", "O(N)")
-      << CommandId("MSET", kW, -3, 1, -1, 2).Handler(CmdMSet).Doc("string", "1.0.1", "Atomically creates or modifies the string values of one or more keys.", "O(N)")
-      << CommandId("MSETNX", kW, -3, 1, -1, 2).Handler(CmdMSetNx).Doc("string", "1.0.1", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "O(N)")
-      << CommandId("INCR", kW | kFast, 2, 1, 1).Handler(CmdIncr).Doc("string", "1.0.0", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)")
-      << CommandId("DECR", kW | kFast, 2, 1, 1).Handler(CmdDecr).Doc("string", "1.0.0", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "O(1)")
-      << CommandId("INCRBY", kW | kFast, 3, 1, 1).Handler(CmdIncrBy).Doc("string", "1.0.0", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)")
-      << CommandId("DECRBY", kW | kFast, 3, 1, 1).Handler(CmdDecrBy).Doc("string", "1.0.0", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "O(1)")
-      << CommandId("INCRBYFLOAT", kW | kFast, 3, 1, 1).Handler(CmdIncrByFloat).Doc("string", "2.6.0", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "O(1)")
-      << CommandId("APPEND", kW | kFast, 3, 1, 1).Handler(CmdAppend).Doc("string", "2.0.0", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "O(1)")
-      << CommandId("STRLEN", kReadOnly | kFast, 2, 1, 1).Handler(CmdStrLen).Doc("string", "2.2.0", "Returns the length of a string value.", "O(1)")
-      << CommandId("GETRANGE", kReadOnly, 4, 1, 1).Handler(CmdGetRange).Doc("string", "2.4.0", "Returns a substring of the string stored at a key.", "O(N)")
-      << CommandId("SUBSTR", kReadOnly, 4, 1, 1).Handler(CmdGetRange).Doc("string", "1.0.0", "Returns a substring from a string value.", "O(N)")
-      << CommandId("SETRANGE", kW, 4, 1, 1).Handler(CmdSetRange).Doc("string", "2.2.0", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "O(1)")
-      << CommandId("SETBIT", kW, 4, 1, 1).Handler(CmdSetBit).Doc("bitmap", "2.2.0", "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "O(1)")
-      << CommandId("GETBIT", kReadOnly | kFast, 3, 1, 1).Handler(CmdGetBit).Doc("bitmap", "2.2.0", "Returns a bit value by offset.", "O(1)")
-      << CommandId("BITCOUNT", kReadOnly, -2, 1, 1).Handler(CmdBitCount).Doc("bitmap", "2.6.0", "Counts the number of set bits (population counting) in a string.", "O(N)")
-      << CommandId("BITPOS", kReadOnly, -3, 1, 1).Handler(CmdBitPos).Doc("bitmap", "2.8.7", "Finds the first set (1) or clear (0) bit in a string.", "O(N)");
+      << CommandId("SET", kW, -3, 1, 1)
+             .Handler(CmdSet)
+             .Doc("string", "1.0.0",
+                  "Sets the string value of a key, ignoring its type. The key is created if it "
+                  "doesn't exist.",
+                  "O(1)")
+      << CommandId("SETNX", kW | kFast, 3, 1, 1)
+             .Handler(CmdSetNx)
+             .Doc("string", "1.0.0",
+                  "Set the string value of a key only when the key doesn't exist.", "O(1)")
+      << CommandId("SETEX", kW, 4, 1, 1)
+             .Handler(CmdSetEx)
+             .Doc("string", "2.0.0", "Sets the string value and expiration time of a key.", "O(1)")
+      << CommandId("PSETEX", kW, 4, 1, 1)
+             .Handler(CmdPSetEx)
+             .Doc("string", "2.6.0",
+                  "Sets both string value and expiration time in milliseconds of a key.", "O(1)")
+      << CommandId("GET", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdGet)
+             .Doc("string", "1.0.0", "Returns the string value of a key.", "O(1)")
+      << CommandId("GETEX", kWrite | kFast, -2, 1, 1)
+             .Handler(CmdGetEx)
+             .Doc("string", "6.2.0",
+                  "Returns the string value of a key after setting its expiration time.", "O(1)")
+      << CommandId("GETDEL", kWrite | kFast, 2, 1, 1)
+             .Handler(CmdGetDel)
+             .Doc("string", "6.2.0", "Returns the string value of a key after deleting the key.",
+                  "O(1)")
+      << CommandId("GETSET", kW | kFast, 3, 1, 1)
+             .Handler(CmdGetSet)
+             .Doc("string", "1.0.0",
+                  "Returns the previous string value of a key after setting it to a new value.",
+                  "O(1)")
+      << CommandId("MGET", kReadOnly | kFast, -2, 1, -1)
+             .Handler(CmdMGet)
+             .Doc("string", "1.0.0", "Atomically returns the string values of one or more keys.",
+                  "O(N)")
+      << CommandId("MSET", kW, -3, 1, -1, 2)
+             .Handler(CmdMSet)
+             .Doc("string", "1.0.1",
+                  "Atomically creates or modifies the string values of one or more keys.", "O(N)")
+      << CommandId("MSETNX", kW, -3, 1, -1, 2)
+             .Handler(CmdMSetNx)
+             .Doc("string", "1.0.1",
+                  "Atomically modifies the string values of one or more keys only when all keys "
+                  "don't exist.",
+                  "O(N)")
+      << CommandId("INCR", kW | kFast, 2, 1, 1)
+             .Handler(CmdIncr)
+             .Doc("string", "1.0.0",
+                  "Increments the integer value of a key by one. Uses 0 as initial value if the "
+                  "key doesn't exist.",
+                  "O(1)")
+      << CommandId("DECR", kW | kFast, 2, 1, 1)
+             .Handler(CmdDecr)
+             .Doc("string", "1.0.0",
+                  "Decrements the integer value of a key by one. Uses 0 as initial value if the "
+                  "key doesn't exist.",
+                  "O(1)")
+      << CommandId("INCRBY", kW | kFast, 3, 1, 1)
+             .Handler(CmdIncrBy)
+             .Doc("string", "1.0.0",
+                  "Increments the integer value of a key by a number. Uses 0 as initial value if "
+                  "the key doesn't exist.",
+                  "O(1)")
+      << CommandId("DECRBY", kW | kFast, 3, 1, 1)
+             .Handler(CmdDecrBy)
+             .Doc("string", "1.0.0",
+                  "Decrements a number from the integer value of a key. Uses 0 as initial value if "
+                  "the key doesn't exist.",
+                  "O(1)")
+      << CommandId("INCRBYFLOAT", kW | kFast, 3, 1, 1)
+             .Handler(CmdIncrByFloat)
+             .Doc("string", "2.6.0",
+                  "Increment the floating point value of a key by a number. Uses 0 as initial "
+                  "value if the key doesn't exist.",
+                  "O(1)")
+      << CommandId("APPEND", kW | kFast, 3, 1, 1)
+             .Handler(CmdAppend)
+             .Doc("string", "2.0.0",
+                  "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+                  "O(1)")
+      << CommandId("STRLEN", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdStrLen)
+             .Doc("string", "2.2.0", "Returns the length of a string value.", "O(1)")
+      << CommandId("GETRANGE", kReadOnly, 4, 1, 1)
+             .Handler(CmdGetRange)
+             .Doc("string", "2.4.0", "Returns a substring of the string stored at a key.", "O(N)")
+      << CommandId("SUBSTR", kReadOnly, 4, 1, 1)
+             .Handler(CmdGetRange)
+             .Doc("string", "1.0.0", "Returns a substring from a string value.", "O(N)")
+      << CommandId("SETRANGE", kW, 4, 1, 1)
+             .Handler(CmdSetRange)
+             .Doc("string", "2.2.0",
+                  "Overwrites a part of a string value with another by an offset. Creates the key "
+                  "if it doesn't exist.",
+                  "O(1)")
+      << CommandId("SETBIT", kW, 4, 1, 1)
+             .Handler(CmdSetBit)
+             .Doc("bitmap", "2.2.0",
+                  "Sets or clears the bit at offset of the string value. Creates the key if it "
+                  "doesn't exist.",
+                  "O(1)")
+      << CommandId("GETBIT", kReadOnly | kFast, 3, 1, 1)
+             .Handler(CmdGetBit)
+             .Doc("bitmap", "2.2.0", "Returns a bit value by offset.", "O(1)")
+      << CommandId("BITCOUNT", kReadOnly, -2, 1, 1)
+             .Handler(CmdBitCount)
+             .Doc("bitmap", "2.6.0",
+                  "Counts the number of set bits (population counting) in a string.", "O(N)")
+      << CommandId("BITPOS", kReadOnly, -3, 1, 1)
+             .Handler(CmdBitPos)
+             .Doc("bitmap", "2.8.7", "Finds the first set (1) or clear (0) bit in a string.",
+                  "O(N)");
 }
 
 }  // namespace ember

@@ -116,8 +116,8 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
       while (pos < rlen_ && !close_after_reply) {
         limits.auth_required = !authenticated;
         size_t consumed = 0;
-        auto status = parser_.Parse(std::string_view(rbuf_.data() + pos, rlen_ - pos), limits,
-                                    &consumed);
+        auto status =
+            parser_.Parse(std::string_view(rbuf_.data() + pos, rlen_ - pos), limits, &consumed);
         if (status == RequestParser::Status::kIncomplete) break;
         if (status == RequestParser::Status::kError) {
           rb.Error(parser_.error());
@@ -251,8 +251,8 @@ std::optional<std::string> NetServer::Listen() {
     if (!ec) acceptor.listen(backlog, ec);
     if (ec) {
       if (optional) continue;
-      return "Could not create server TCP listening socket " + addr + ":" +
-             std::to_string(port) + ": " + ec.message();
+      return "Could not create server TCP listening socket " + addr + ":" + std::to_string(port) +
+             ": " + ec.message();
     }
     acceptors_.push_back(std::move(acceptor));
   }
@@ -294,7 +294,8 @@ void NetServer::Run() {
   for (size_t i = 0; i < acceptors_.size(); ++i) Accept(i);
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    EMBER_LOG(kWarning, "Received %s, scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    EMBER_LOG(kWarning, "Received %s, scheduling shutdown...",
+              sig == SIGINT ? "SIGINT" : "SIGTERM");
     Stop();
   });
   ScheduleCron(100);

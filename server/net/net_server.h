@@ -1,9 +1,12 @@
 #pragma once
 
-#include <atomic>
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without including it
-
+// Boost 1.74's Asio uses std::exchange without including <utility>: it must come first.
+// clang-format off
+#include <utility>
 #include <boost/asio.hpp>
+// clang-format on
+
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>

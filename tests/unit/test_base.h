@@ -55,16 +55,26 @@ class EngineTest : public ::testing::Test {
     std::string line = raw.substr(*pos + 1, eol - *pos - 1);
     *pos = eol + 2;
     switch (type) {
-      case '+': case '-': case ':': case ',': case '#': return line;
-      case '_': return "(nil)";
-      case '$': case '=': {
+      case '+':
+      case '-':
+      case ':':
+      case ',':
+      case '#':
+        return line;
+      case '_':
+        return "(nil)";
+      case '$':
+      case '=': {
         long n = std::stol(line);
         if (n < 0) return "(nil)";
         std::string s = raw.substr(*pos, size_t(n));
         *pos += size_t(n) + 2;
         return s;
       }
-      case '*': case '~': case '>': case '%': {
+      case '*':
+      case '~':
+      case '>':
+      case '%': {
         long n = std::stol(line);
         if (n < 0) return "(nil)";
         long items = type == '%' ? 2 * n : n;
