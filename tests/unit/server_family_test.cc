@@ -81,3 +81,36 @@ TEST_F(ServerFamilyTest, InfoHasRedisFields) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+class EvictionTest : public EngineTest {};
+
+TEST_F(EvictionTest, LfuCounterGrowsWithAccessAndObjectFreqReportsIt) {
+  EXPECT_EQ(Run({"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"}), "OK");
+  Run({"SET", "hot", "1"});
+  Run({"SET", "cold", "1"});
+  for (int i = 0; i < 200; ++i) Run({"GET", "hot"});
+  int hot = std::stoi(Run({"OBJECT", "FREQ", "hot"}));
+  int cold = std::stoi(Run({"OBJECT", "FREQ", "cold"}));
+  EXPECT_GT(hot, cold);
+  EXPECT_THAT(Run({"OBJECT", "IDLETIME", "hot"}), ::testing::StartsWith("ERR An LFU"));
+}
+
+TEST_F(EvictionTest, VolatileTtlEvictsTheSoonestDeadlineFirst) {
+  EXPECT_EQ(Run({"CONFIG", "SET", "maxmemory-policy", "volatile-ttl"}), "OK");
+  EXPECT_EQ(Run({"CONFIG", "SET", "maxmemory-samples", "64"}), "OK");
+  Run({"SET", "forever", std::string(1000, 'x')});
+  Run({"SET", "soon", "x", "EX", "10"});
+  Run({"SET", "later", "x", "EX", "10000"});
+  engine_.RefreshMemory();
+  // Just below what is used now: one eviction is enough.
+  EXPECT_EQ(Run({"CONFIG", "SET", "maxmemory", std::to_string(engine_.UsedMemory() - 1)}), "OK");
+  Run({"PING"});
+  EXPECT_EQ(Run({"EXISTS", "soon"}), "0");
+  EXPECT_EQ(Run({"EXISTS", "forever"}), "1");
+}
+
+}  // namespace
+}  // namespace ember
