@@ -177,6 +177,10 @@ Entry* Db::RandomEntry() {
 }
 
 std::pair<size_t, size_t> Db::ExpireCycleStep(size_t samples) {
+  // Background share of incremental resizes, so an idle server finishes them too.
+  constexpr size_t kRehashSlots = 16384;
+  main_.RehashStep(kRehashSlots);
+  expires_.RehashStep(kRehashSlots);
   size_t checked = 0, expired = 0;
   while (checked < samples && expires_.size() > 0) {
     size_t at;

@@ -55,6 +55,19 @@ TEST_F(EntryTableTest, ScanReturnsEveryKeyPresentThroughoutDespiteResizes) {
   for (int i = 0; i < 1000; ++i) EXPECT_TRUE(seen.count("stable:" + std::to_string(i))) << i;
 }
 
+TEST_F(EntryTableTest, ResizeMovesEntriesIncrementally) {
+  int n = 0;
+  while (!table_.rehashing() && n < 100000) Add("k" + std::to_string(n++));
+  ASSERT_TRUE(table_.rehashing());  // the insert that crossed 3/4 load did not move everything
+  for (int i = 0; i < n; ++i) {
+    std::string k = "k" + std::to_string(i);
+    EXPECT_NE(table_.Find(k, HashKey(k)), nullptr) << k;
+  }
+  table_.RehashStep(SIZE_MAX);
+  EXPECT_FALSE(table_.rehashing());
+  EXPECT_EQ(table_.size(), size_t(n));
+}
+
 TEST(EntryTest, LayoutRoundTrips) {
   Entry* e = Entry::NewString("key", "12345", true);
   EXPECT_TRUE(e->is_int());
