@@ -10,6 +10,18 @@ namespace {
 constexpr int64_t kMaxUnauthMultibulk = 10;
 constexpr int64_t kMaxUnauthBulk = 16384;
 constexpr int64_t kIntMax = 2147483647;
+
+// Fast path for a well-formed "<digits>\r\n" at p (the common case of every header): the value
+// and the position after the CRLF, or -1 when anything is unusual (the caller then takes the
+// general path, which decides between incomplete and Redis's exact error).
+int64_t QuickLength(const char* p, const char* end, const char** after) {
+  const char* q = p;
+  int64_t v = 0;
+  while (q < end && q - p < 18 && unsigned(*q - '0') <= 9) v = v * 10 + (*q++ - '0');
+  if (q == p || (q - p > 1 && *p == '0') || end - q < 2 || q[0] != '\r' || q[1] != '\n') return -1;
+  *after = q + 2;
+  return v;
+}
 }  // namespace
 
 void RequestParser::Reset() {
@@ -86,6 +98,17 @@ RequestParser::Status RequestParser::ParseMultibulk(std::string_view data, const
   while (multibulk_left_ > 0) {
     if (bulk_len_ < 0) {
       if (pos_ >= data.size()) return Status::kIncomplete;
+      const char* start = data.data() + pos_;
+      const char* after;
+      int64_t quick =
+          *start == '$' ? QuickLength(start + 1, data.data() + data.size(), &after) : -1;
+      if (quick >= 0 && quick <= limits.max_bulk_len &&
+          !(quick > kMaxUnauthBulk && limits.auth_required)) {
+        bulk_len_ = quick;
+        pos_ = size_t(after - data.data());
+      }
+    }
+    if (bulk_len_ < 0) {
       const char* start = data.data() + pos_;
       const char* nl = static_cast<const char*>(memchr(start, '\r', data.size() - pos_));
       if (nl == nullptr) {

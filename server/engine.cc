@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <random>
 
 #include "common/log.h"
@@ -13,10 +14,6 @@ namespace ember {
 
 // ---------------------------------------------------------------------------------------------
 // CommandContext
-
-Keyspace& CommandContext::keyspace() { return engine_->keyspace(); }
-Db& CommandContext::db() { return engine_->keyspace().db(client_->db); }
-int64_t CommandContext::now_ms() const { return engine_->keyspace().now_ms(); }
 
 void CommandContext::Propagate(std::initializer_list<std::string_view> effect) {
   engine_->journal().Append(client_->db, std::span<const std::string_view>(effect));
@@ -191,7 +188,18 @@ void Engine::Execute(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
 void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb) {
   size_t reply_start = rb.size();
   client.last_interaction_ms = keyspace_->now_ms();
-  CommandId* cmd = registry_.Find(args[0]);
+  // Pipelines repeat the same command: a one-entry cache per client saves the table lookup.
+  CommandId* cmd;
+  if (client.cached_cmd != nullptr && args[0] == client.cached_name) {
+    cmd = client.cached_cmd;
+  } else {
+    cmd = registry_.Find(args[0]);
+    if (cmd != nullptr && args[0].size() <= sizeof(client.cached_name_buf)) {
+      memcpy(client.cached_name_buf, args[0].data(), args[0].size());
+      client.cached_name = std::string_view(client.cached_name_buf, args[0].size());
+      client.cached_cmd = cmd;
+    }
+  }
   auto count_if_error = [&] {
     if (rb.size() > reply_start && rb.buffer()[reply_start] == '-') {
       CountError(std::string_view(rb.buffer()).substr(reply_start));

@@ -71,6 +71,10 @@ class ClientState {
   int64_t ctime_ms = 0;
   int64_t last_interaction_ms = 0;
   const CommandId* last_cmd = nullptr;  // for CLIENT LIST cmd=
+  // The last command name this client sent, as typed, and what it resolved to.
+  char cached_name_buf[32];
+  std::string_view cached_name;
+  CommandId* cached_cmd = nullptr;
 };
 
 struct ServerStats {
@@ -96,9 +100,9 @@ class CommandContext {
   ReplyBuilder& reply() { return *rb_; }
   Engine& engine() { return *engine_; }
   ClientState& client() { return *client_; }
-  Keyspace& keyspace();
-  Db& db();
-  int64_t now_ms() const;
+  inline Keyspace& keyspace();
+  inline Db& db();
+  inline int64_t now_ms() const;
   const CommandId& cmd() const { return *cmd_; }
 
   // Records the effect of this command on the client's db, for replicas and the AOF.
@@ -201,5 +205,9 @@ class Engine : public KeyspaceListener {
   uint64_t rate_cycles_ = 0;
   int64_t rate_us_ = 0;
 };
+
+inline Keyspace& CommandContext::keyspace() { return engine_->keyspace(); }
+inline Db& CommandContext::db() { return engine_->keyspace().db(client_->db); }
+inline int64_t CommandContext::now_ms() const { return engine_->keyspace().now_ms(); }
 
 }  // namespace ember

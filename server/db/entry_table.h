@@ -44,9 +44,7 @@ class EntryTable {
 
   size_t size() const { return cur_.size + old_.size; }
   size_t capacity() const { return cur_.slots.size(); }
-  size_t MemoryUsage() const {
-    return (cur_.slots.size() + old_.slots.size()) * sizeof(uint64_t);
-  }
+  size_t MemoryUsage() const { return (cur_.slots.size() + old_.slots.size()) * sizeof(uint64_t); }
   bool rehashing() const { return !old_.slots.empty(); }
   // Moves up to `slots` slots of a resize in progress; the cron calls it.
   void RehashStep(size_t slots);

@@ -66,20 +66,19 @@ Entry* Db::Put(Entry* e, bool keep_ttl) {
 }
 
 template <typename Overwrite, typename Create>
-Entry* Db::StoreString(std::string_view key, Ttl ttl, int64_t deadline, Overwrite&& overwrite,
-                       Create&& create) {
-  uint64_t hash = HashKey(key);
-  Entry* old = main_.Find(key, hash);
+Entry* Db::StoreString(std::string_view key, std::optional<Entry*> current, Ttl ttl,
+                       int64_t deadline, Overwrite&& overwrite, Create&& create) {
+  Entry* old = current ? *current : main_.Find(key, HashKey(key));
   bool live_ttl = old != nullptr && old->has_expire() && !IsExpired(old);
   bool keep = ttl == Ttl::kKeep && live_ttl;
   bool want_slot = ttl == Ttl::kSet || keep;
   if (old != nullptr && old->type() == ObjType::kString && (!want_slot || old->has_expire_slot()) &&
       overwrite(old)) {
     if (ttl == Ttl::kSet) {
-      if (!old->has_expire()) expires_.Insert(old, hash);
+      if (!old->has_expire()) expires_.Insert(old, HashKey(key));
       old->SetExpireMs(deadline);
     } else if (!keep && old->has_expire()) {
-      expires_.Erase(key, hash);
+      expires_.Erase(key, HashKey(key));
       old->ClearExpire();
     }
     owner_->Touch(old);
@@ -91,15 +90,15 @@ Entry* Db::StoreString(std::string_view key, Ttl ttl, int64_t deadline, Overwrit
 }
 
 Entry* Db::SetString(std::string_view key, std::string_view value, Entry::Repr repr, Ttl ttl,
-                     int64_t deadline) {
+                     int64_t deadline, std::optional<Entry*> current) {
   return StoreString(
-      key, ttl, deadline, [&](Entry* e) { return e->TryOverwrite(value, repr); },
+      key, current, ttl, deadline, [&](Entry* e) { return e->TryOverwrite(value, repr); },
       [&](bool slot) { return Entry::NewString(key, value, slot, repr); });
 }
 
-Entry* Db::SetInt(std::string_view key, int64_t value, Ttl ttl) {
+Entry* Db::SetInt(std::string_view key, int64_t value, Ttl ttl, std::optional<Entry*> current) {
   return StoreString(
-      key, ttl, 0, [&](Entry* e) { return e->TryOverwriteInt(value); },
+      key, current, ttl, 0, [&](Entry* e) { return e->TryOverwriteInt(value); },
       [&](bool slot) { return Entry::NewInt(key, value, slot); });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -50,10 +51,13 @@ class Db {
   enum class Ttl { kClear, kKeep, kSet };
   // Stores a string under `key` (SET, INCR, APPEND ...). An existing string entry is
   // overwritten in place when the value fits in its allocation, which makes the common cache
-  // update allocation-free. `deadline` applies with Ttl::kSet. Returns the stored entry.
+  // update allocation-free. `deadline` applies with Ttl::kSet. `current`, when given, is what
+  // Find(key) just returned (nullptr: absent), which saves a second lookup. Returns the stored
+  // entry.
   Entry* SetString(std::string_view key, std::string_view value, Entry::Repr repr, Ttl ttl,
-                   int64_t deadline = 0);
-  Entry* SetInt(std::string_view key, int64_t value, Ttl ttl);
+                   int64_t deadline = 0, std::optional<Entry*> current = std::nullopt);
+  Entry* SetInt(std::string_view key, int64_t value, Ttl ttl,
+                std::optional<Entry*> current = std::nullopt);
 
   // Deletes `key`; true if it existed (expired keys count as absent).
   bool Delete(std::string_view key);
@@ -100,8 +104,8 @@ class Db {
   // The in-place half of SetString/SetInt: `overwrite` rewrites the value, `create` builds a
   // new entry (with or without an expire slot) when it does not fit.
   template <typename Overwrite, typename Create>
-  Entry* StoreString(std::string_view key, Ttl ttl, int64_t deadline, Overwrite&& overwrite,
-                     Create&& create);
+  Entry* StoreString(std::string_view key, std::optional<Entry*> current, Ttl ttl, int64_t deadline,
+                     Overwrite&& overwrite, Create&& create);
 
   Keyspace* owner_;
   int index_;

@@ -60,7 +60,7 @@ OpResult<int64_t> OpIncrBy(Db& db, std::string_view key, int64_t delta) {
   }
   int64_t result;
   if (__builtin_add_overflow(current, delta, &result)) return {OpStatus::kOverflow};
-  db.SetInt(key, result, Db::Ttl::kKeep);
+  db.SetInt(key, result, Db::Ttl::kKeep, e);
   return {OpStatus::kOk, result};
 }
 
@@ -80,7 +80,7 @@ OpResult<std::string> OpIncrByFloat(Db& db, std::string_view key, long double de
   long double result = current + delta;
   if (std::isnan(result) || std::isinf(result)) return {OpStatus::kNanOrInf};
   std::string text = FormatLongDouble(result);
-  db.SetString(key, text, Repr::kNoInt, Db::Ttl::kKeep);
+  db.SetString(key, text, Repr::kNoInt, Db::Ttl::kKeep, 0, e);
   return {OpStatus::kOk, std::move(text)};
 }
 
@@ -213,7 +213,7 @@ void SetGeneric(CommandContext& ctx, uint32_t flags, std::string_view key, std::
   Db::Ttl ttl = expire_arg              ? Db::Ttl::kSet
                 : (flags & kSetKeepTtl) ? Db::Ttl::kKeep
                                         : Db::Ttl::kClear;
-  db.SetString(key, value, Repr::kAuto, ttl, deadline);
+  db.SetString(key, value, Repr::kAuto, ttl, deadline, old);
   if (expire_arg) {
     std::string ms = IntToString(deadline);
     ctx.Propagate({"SET", key, value, "PXAT", ms});
