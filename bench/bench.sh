@@ -76,13 +76,18 @@ start_pair() {
   start ember "$EMBER_BIN";                                    EPORT=$PORT EPID=$PID
 }
 
-# rps TEST PIPE PORT: requests/s from one redis-benchmark run, or FAIL.
+# rps TEST PIPE PORT: "requests/s client-cpu%" from one redis-benchmark run, or "FAIL -".
+# The client's CPU share tells whether a run measured the server or the single-threaded client:
+# near 100% the client is the bottleneck and the ratio understates the faster server.
 rps() {
-  local out
+  local out cpu
   # Pipelined runs get 8x the requests so that each lasts about as long as an unpipelined one.
   local n=$((REQS * ($2 > 1 ? 8 : 1)))
-  out=$(timeout 300 redis-benchmark -q --csv -t "$1" -P "$2" -c 50 -n "$n" -p "$3" 2>/dev/null) || true
-  awk -F'"' 'NR == 2 && $4 + 0 > 0 { print $4; ok = 1 } END { if (!ok) print "FAIL" }' <<<"$out"
+  out=$(timeout 300 /usr/bin/time -f '%P' -o "$TMP/cpu" \
+        redis-benchmark -q --csv -t "$1" -P "$2" -c 50 -n "$n" -p "$3" 2>/dev/null) || true
+  cpu=$(tr -d '%' <"$TMP/cpu" 2>/dev/null || echo -)
+  awk -F'"' -v cpu="$cpu" 'NR == 2 && $4 + 0 > 0 { print $4, cpu; ok = 1 }
+    END { if (!ok) print "FAIL -" }' <<<"$out"
 }
 
 echo "== throughput: -c 50 -n $REQS (x8 pipelined), median of $ROUNDS round(s), alternating redis/ember"
@@ -99,18 +104,21 @@ for r in $(seq "$ROUNDS"); do
 done
 stop_all
 
-median() {  # median of the numeric values of `TEST PIPE TARGET` lines, or FAIL
-  awk -v t="$1" -v p="$2" -v s="$3" '$1 == t && $2 == p && $3 == s && $4 != "FAIL" { print $4 }' \
+median() {  # median of field $4 (default 4) of `TEST PIPE TARGET` lines, or FAIL
+  awk -v t="$1" -v p="$2" -v s="$3" -v f="${4:-4}" \
+    '$1 == t && $2 == p && $3 == s && $f != "FAIL" && $f != "-" { print $f }' \
     "$TMP/results" | sort -g | awk '{ v[NR] = $1 } END {
       if (!NR) print "FAIL"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-printf '%-6s %8s %14s %14s %12s\n' test pipeline "redis req/s" "ember req/s" ember/redis
+printf '%-6s %8s %14s %14s %12s %18s\n' test pipeline "redis req/s" "ember req/s" ember/redis \
+  "client cpu r/e"
 for t in "${TESTS[@]}"; do
   for p in "${PIPES[@]}"; do
     rv=$(median "$t" "$p" redis) ev=$(median "$t" "$p" ember)
-    awk -v t="${t^^}" -v p="$p" -v r="$rv" -v e="$ev" 'BEGIN {
+    rc=$(median "$t" "$p" redis 5) ec=$(median "$t" "$p" ember 5)
+    awk -v t="${t^^}" -v p="$p" -v r="$rv" -v e="$ev" -v rc="$rc" -v ec="$ec" 'BEGIN {
       ratio = (r + 0 > 0 && e + 0 > 0) ? sprintf("%.2f", e / r) : "-"
-      printf "%-6s %8s %14s %14s %12s\n", t, p, r, e, ratio }'
+      printf "%-6s %8s %14s %14s %12s %18s\n", t, p, r, e, ratio, rc "%/" ec "%" }'
   done
 done
 
