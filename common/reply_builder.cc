@@ -71,25 +71,12 @@ void ReplyBuilder::Double(double v) {
   }
 }
 
-void ReplyBuilder::Bool(bool v) {
-  if (resp3_) {
-    out_->append(v ? "#t\r\n" : "#f\r\n");
-  } else {
-    out_->append(v ? ":1\r\n" : ":0\r\n");
-  }
-}
-
 void ReplyBuilder::Verbatim(std::string_view s) {
   if (!resp3_) return Bulk(s);
   Header('=', s.size() + 4);
   out_->append("txt:");
   out_->append(s);
   out_->append("\r\n");
-}
-
-void ReplyBuilder::BulkArray(std::initializer_list<std::string_view> items) {
-  ArrayHeader(items.size());
-  for (auto s : items) Bulk(s);
 }
 
 }  // namespace ember

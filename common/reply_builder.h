@@ -34,11 +34,8 @@ class ReplyBuilder {
   void PushHeader(size_t n);
   // "," in RESP3, a bulk string in RESP2.
   void Double(double v);
-  // "#t"/"#f" in RESP3, 1/0 in RESP2.
-  void Bool(bool v);
   // "=len\r\ntxt:..." in RESP3, a bulk string in RESP2 (INFO, CLIENT LIST ...).
   void Verbatim(std::string_view s);
-  void BulkArray(std::initializer_list<std::string_view> items);
 
   // Bytes already written; callers use it to undo a partial reply.
   size_t size() const { return out_->size(); }

@@ -141,17 +141,6 @@ Entry* EntryTable::Erase(std::string_view key, uint64_t hash) {
   return nullptr;
 }
 
-bool EntryTable::Replace(const Entry* current, Entry* replacement, uint64_t hash) {
-  for (Array* a : {&cur_, &old_}) {
-    int64_t i = a->IndexOf(current->key(), hash);
-    if (i >= 0 && Ptr(a->slots[size_t(i)]) == current) {
-      a->slots[size_t(i)] = MakeSlot(replacement, hash);
-      return true;
-    }
-  }
-  return false;
-}
-
 Entry* EntryTable::EntryAtOrAfter(size_t index, size_t* found_at) const {
   const Array& a = old_.size > 0 ? old_ : cur_;
   if (a.size == 0) return nullptr;

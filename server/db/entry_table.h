@@ -39,12 +39,9 @@ class EntryTable {
   void Insert(Entry* e, uint64_t hash);
   // Removes and returns the entry with `key`, or nullptr.
   Entry* Erase(std::string_view key, uint64_t hash);
-  // Swaps in `replacement` (same key) for `current`. Returns false if `current` isn't here.
-  bool Replace(const Entry* current, Entry* replacement, uint64_t hash);
 
   size_t size() const { return cur_.size + old_.size; }
   size_t capacity() const { return cur_.slots.size(); }
-  size_t MemoryUsage() const { return (cur_.slots.size() + old_.slots.size()) * sizeof(uint64_t); }
   bool rehashing() const { return !old_.slots.empty(); }
   // Moves up to `slots` slots of a resize in progress; the cron calls it.
   void RehashStep(size_t slots);
