@@ -120,57 +120,42 @@ std::string FormatDouble(double v) {
   return std::string(buf, size_t(n));
 }
 
-std::optional<int64_t> ParseMemory(std::string_view s) {
+namespace {
+struct Unit {
+  std::string_view suffix;
+  int64_t multiplier;
+};
+
+// "<digits><unit>" -> digits * multiplier of the unit (case-insensitive), within int64.
+std::optional<int64_t> ParseWithUnit(std::string_view s, std::initializer_list<Unit> units) {
   size_t digits = 0;
-  if (!s.empty() && s[0] == '-') return std::nullopt;
   while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
   if (digits == 0) return std::nullopt;
   std::string unit = ToLower(s.substr(digits));
-  int64_t mul;
-  if (unit.empty() || unit == "b") {
-    mul = 1;
-  } else if (unit == "k") {
-    mul = 1000;
-  } else if (unit == "kb") {
-    mul = 1024;
-  } else if (unit == "m") {
-    mul = 1000 * 1000;
-  } else if (unit == "mb") {
-    mul = 1024 * 1024;
-  } else if (unit == "g") {
-    mul = 1000LL * 1000 * 1000;
-  } else if (unit == "gb") {
-    mul = 1024LL * 1024 * 1024;
-  } else {
-    return std::nullopt;
+  for (const Unit& u : units) {
+    if (unit != u.suffix) continue;
+    auto n = ParseUint64(s.substr(0, digits));
+    if (!n || *n > uint64_t(INT64_MAX) / uint64_t(u.multiplier)) return std::nullopt;
+    return int64_t(*n) * u.multiplier;
   }
-  auto n = ParseUint64(s.substr(0, digits));
-  if (!n || *n > uint64_t(INT64_MAX) / uint64_t(mul)) return std::nullopt;
-  return int64_t(*n) * mul;
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<int64_t> ParseMemory(std::string_view s) {
+  return ParseWithUnit(s, {{"", 1},
+                           {"b", 1},
+                           {"k", 1000},
+                           {"kb", 1024},
+                           {"m", 1000 * 1000},
+                           {"mb", 1024 * 1024},
+                           {"g", 1000LL * 1000 * 1000},
+                           {"gb", 1024LL * 1024 * 1024}});
 }
 
 std::optional<int64_t> ParseDurationMs(std::string_view s, int64_t default_unit_ms) {
-  size_t digits = 0;
-  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
-  if (digits == 0) return std::nullopt;
-  std::string unit = ToLower(s.substr(digits));
-  int64_t mul;
-  if (unit.empty()) {
-    mul = default_unit_ms;
-  } else if (unit == "ms") {
-    mul = 1;
-  } else if (unit == "s") {
-    mul = 1000;
-  } else if (unit == "m") {
-    mul = 60 * 1000;
-  } else if (unit == "h") {
-    mul = 3600 * 1000;
-  } else {
-    return std::nullopt;
-  }
-  auto n = ParseUint64(s.substr(0, digits));
-  if (!n || *n > uint64_t(INT64_MAX) / uint64_t(mul)) return std::nullopt;
-  return int64_t(*n) * mul;
+  return ParseWithUnit(
+      s, {{"", default_unit_ms}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}});
 }
 
 namespace {
