@@ -105,5 +105,6 @@ class CommandRegistry {
 void RegisterStringFamily(CommandRegistry* registry);
 void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterServerFamily(CommandRegistry* registry);
+void RegisterHashFamily(CommandRegistry* registry);
 
 }  // namespace ember

@@ -46,6 +46,7 @@ Engine::Engine(const Clock* clock)
   RegisterStringFamily(&registry_);
   RegisterGenericFamily(&registry_);
   RegisterServerFamily(&registry_);
+  RegisterHashFamily(&registry_);
 }
 
 Engine::~Engine() = default;
@@ -110,6 +111,13 @@ void Engine::RegisterConfig() {
   t.AddMemory("client-query-buffer-limit", &c.client_query_buffer_limit, 1024LL * 1024 * 1024,
               1024 * 1024, true);
   t.AddInt("hz", &c.hz, 10, 1, 500, true);
+  // Redis 7 knows these under both names.
+  for (const char* name : {"hash-max-listpack-entries", "hash-max-ziplist-entries"}) {
+    t.AddInt(name, &c.hash_max_listpack_entries, 128, 0, INT32_MAX, true);
+  }
+  for (const char* name : {"hash-max-listpack-value", "hash-max-ziplist-value"}) {
+    t.AddInt(name, &c.hash_max_listpack_value, 64, 0, INT32_MAX, true);
+  }
   t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
   auto apply_eviction = [this] {
     keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),

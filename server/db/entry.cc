@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/strings.h"
+#include "server/types/hash_value.h"
 
 namespace ember {
 
@@ -115,9 +116,74 @@ Entry* Entry::NewInt(std::string_view key, int64_t value, bool with_expire_slot)
   return e;
 }
 
+namespace {
+// Type dispatch for collection values: the one place that knows every value class.
+void DestroyObject(ObjType type, void* obj) {
+  switch (type) {
+    case ObjType::kHash:
+      delete static_cast<HashValue*>(obj);
+      break;
+    default:
+      break;
+  }
+}
+
+void* CopyObject(ObjType type, const void* obj) {
+  switch (type) {
+    case ObjType::kHash:
+      return new HashValue(*static_cast<const HashValue*>(obj));
+    default:
+      abort();
+  }
+}
+
+size_t ObjectBytes(ObjType type, const void* obj) {
+  switch (type) {
+    case ObjType::kHash:
+      return static_cast<const HashValue*>(obj)->bytes();
+    default:
+      return 0;
+  }
+}
+}  // namespace
+
+Entry* Entry::NewObject(std::string_view key, ObjType type, void* object, bool with_expire_slot) {
+  uint8_t* v;
+  Entry* e = Alloc(key, sizeof(void*), with_expire_slot, uint8_t(type), &v);
+  memcpy(v, &object, sizeof(void*));
+  return e;
+}
+
+void* Entry::object() const {
+  void* p;
+  memcpy(&p, ValuePtr(), sizeof(void*));
+  return p;
+}
+
+Entry* Entry::Rekey(Entry* e, std::string_view key, bool with_expire_slot) {
+  Entry* out;
+  if (e->type() != ObjType::kString) {
+    out = NewObject(key, e->type(), e->object(), with_expire_slot);
+  } else if (e->is_int()) {
+    out = NewInt(key, e->int_value(), with_expire_slot);
+  } else {
+    std::string_view raw = e->raw_value();
+    uint8_t* v;
+    out = Alloc(key, VarintSize(raw.size()) + raw.size(), with_expire_slot, e->bytes()[0], &v);
+    v = PutVarint(v, raw.size());
+    memcpy(v, raw.data(), raw.size());
+  }
+  out->set_access_clock(e->access_clock());
+  if (with_expire_slot && e->has_expire()) out->SetExpireMs(e->expire_ms());
+  free(e);  // the block only: a collection now belongs to `out`
+  return out;
+}
+
 Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot) {
   Entry* out;
-  if (e->is_int()) {
+  if (e->type() != ObjType::kString) {
+    out = NewObject(key, e->type(), CopyObject(e->type(), e->object()), with_expire_slot);
+  } else if (e->is_int()) {
     out = NewInt(key, e->int_value(), with_expire_slot);
   } else {
     std::string_view raw = e->raw_value();
@@ -131,7 +197,16 @@ Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expir
   return out;
 }
 
-void Entry::Free(Entry* e) { free(e); }
+void Entry::Free(Entry* e) {
+  if (e->type() != ObjType::kString) DestroyObject(e->type(), e->object());
+  free(e);
+}
+
+size_t Entry::TotalBytes() const {
+  size_t n = AllocSize();
+  if (type() != ObjType::kString) n += ObjectBytes(type(), object());
+  return n;
+}
 
 bool Entry::TryOverwriteInt(int64_t value) {
   size_t prefix = size_t(ValuePtr() - bytes());

@@ -45,8 +45,14 @@ class Entry {
   static Entry* NewString(std::string_view key, std::string_view value, bool with_expire_slot,
                           Repr repr = Repr::kAuto);
   static Entry* NewInt(std::string_view key, int64_t value, bool with_expire_slot);
-  // The same key and value with a different expire-slot layout, or a copy under another key.
+  // An entry owning a collection value (HashValue* for kHash ...).
+  static Entry* NewObject(std::string_view key, ObjType type, void* object, bool with_expire_slot);
+  // A deep copy under `key` (COPY): collections are copied too.
   static Entry* CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot);
+  // Consumes `e` and returns the same value under `key` with the given layout (RENAME, adding
+  // an expire slot); a collection moves over without being copied.
+  static Entry* Rekey(Entry* e, std::string_view key, bool with_expire_slot);
+  // Frees the entry and the collection it owns.
   static void Free(Entry* e);
 
   // Rewrites this string entry's value in place if the new value fits in its allocation
@@ -77,8 +83,17 @@ class Entry {
   std::string StringValue() const;
   size_t StringLength() const;
 
-  // Bytes the allocator handed out for this entry (what it really costs).
+  // The collection of a non-string entry (cast by type: HashValue* for kHash).
+  void* object() const;
+  template <typename T>
+  T* As() const {
+    return static_cast<T*>(object());
+  }
+
+  // Bytes the allocator handed out for this entry's own block.
   size_t AllocSize() const;
+  // The block plus the collection it owns (what the key really costs).
+  size_t TotalBytes() const;
 
  private:
   static constexpr uint8_t kExpireSlot = 1, kExpireSet = 2;

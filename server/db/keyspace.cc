@@ -14,13 +14,13 @@ bool Db::IsExpired(const Entry* e) const {
 void Db::Link(Entry* e, uint64_t hash) {
   main_.Insert(e, hash);
   if (e->has_expire()) expires_.Insert(e, hash);
-  owner_->data_bytes_ += int64_t(e->AllocSize());
+  owner_->data_bytes_ += int64_t(e->TotalBytes());
 }
 
 void Db::Unlink(Entry* e, uint64_t hash) {
   main_.Erase(e->key(), hash);
   if (e->has_expire()) expires_.Erase(e->key(), hash);
-  owner_->data_bytes_ -= int64_t(e->AllocSize());
+  owner_->data_bytes_ -= int64_t(e->TotalBytes());
 }
 
 void Db::ExpireNow(Entry* e, uint64_t hash) {
@@ -51,11 +51,7 @@ Entry* Db::Put(Entry* e, bool keep_ttl) {
   Entry* old = main_.Find(e->key(), hash);
   if (old != nullptr) {
     if (keep_ttl && old->has_expire() && !IsExpired(old)) {
-      if (!e->has_expire_slot()) {
-        Entry* rebuilt = Entry::CloneWithKey(e, e->key(), true);
-        Entry::Free(e);
-        e = rebuilt;
-      }
+      if (!e->has_expire_slot()) e = Entry::Rekey(e, e->key(), true);
       e->SetExpireMs(old->expire_ms());
     }
     Unlink(old, hash);
@@ -124,10 +120,8 @@ Entry* Db::Detach(std::string_view key) {
 Entry* Db::SetExpire(Entry* e, int64_t at_ms) {
   uint64_t hash = HashKey(e->key());
   if (!e->has_expire_slot()) {
-    Entry* rebuilt = Entry::CloneWithKey(e, e->key(), true);
     Unlink(e, hash);
-    Entry::Free(e);
-    e = rebuilt;
+    e = Entry::Rekey(e, e->key(), true);
     e->SetExpireMs(at_ms);
     Link(e, hash);
     return e;
@@ -205,7 +199,7 @@ void Db::Sample(bool volatile_only, size_t n, std::vector<Entry*>* out) {
 
 void Db::Clear() {
   main_.ForEach([&](Entry* e) {
-    owner_->data_bytes_ -= int64_t(e->AllocSize());
+    owner_->data_bytes_ -= int64_t(e->TotalBytes());
     Entry::Free(e);
   });
   main_.Clear();

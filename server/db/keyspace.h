@@ -164,8 +164,10 @@ class Keyspace {
   uint64_t IdleMs(const Entry* e) const;
   int LfuCounter(const Entry* e) const;
 
-  // Bytes held by entries and tables.
+  // Bytes held by entries and their collections.
   int64_t data_bytes() const { return data_bytes_; }
+  // A collection grew or shrank in place by `delta` bytes.
+  void AddDataBytes(int64_t delta) { data_bytes_ += delta; }
 
   // Runs the active expiry for up to `budget_us`; returns true if it stopped on the budget
   // (more expired keys are probably waiting).

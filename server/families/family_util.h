@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,19 @@ inline bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out,
   *out = *v;
   return true;
 }
+
+// SCAN-family cursor, with Redis's parseScanCursorOrReply (strtoul) rules.
+bool ParseScanCursor(CommandContext& ctx, std::string_view arg, uint64_t* out);
+
+struct ScanOptions {
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;
+  std::optional<std::string_view> type;  // SCAN only
+};
+// MATCH / COUNT (/ TYPE) options from args[first] on; replies the error and returns false.
+bool ParseScanOptions(CommandContext& ctx, CmdArgs args, size_t first, bool allow_type,
+                      ScanOptions* out);
 
 // Formats an integer without allocation-heavy streams.
 inline std::string IntToString(int64_t v) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "server/families/family_util.h"
+#include "server/types/hash_value.h"
 
 namespace ember {
 
@@ -72,54 +73,24 @@ void CmdKeys(CmdArgs args, CommandContext& ctx) {
   for (auto k : keys) ctx.reply().Bulk(k);
 }
 
-// Redis's parseScanCursorOrReply: strtoul semantics.
-bool ParseCursor(CommandContext& ctx, std::string_view arg, uint64_t* out) {
-  std::string s(arg);
-  char* end;
-  errno = 0;
-  *out = strtoull(s.c_str(), &end, 10);
-  if (s.empty() || isspace(static_cast<unsigned char>(s[0])) || *end != '\0' || errno == ERANGE) {
-    ctx.reply().Error(errors::kInvalidCursor);
-    return false;
-  }
-  return true;
-}
-
 void CmdScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
-  if (!ParseCursor(ctx, args[1], &cursor)) return;
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  std::optional<std::string_view> type;
-  for (size_t i = 2; i < args.size();) {
-    size_t left = args.size() - i;
-    if (EqualsNoCase(args[i], "COUNT") && left >= 2) {
-      if (!ParseIntArg(ctx, args[i + 1], &count)) return;
-      if (count < 1) return ctx.reply().Error(errors::kSyntax);
-    } else if (EqualsNoCase(args[i], "MATCH") && left >= 2) {
-      pattern = args[i + 1];
-      use_pattern = pattern != "*";
-    } else if (EqualsNoCase(args[i], "TYPE") && left >= 2) {
-      type = args[i + 1];
-    } else {
-      return ctx.reply().Error(errors::kSyntax);
-    }
-    i += 2;
-  }
+  if (!ParseScanCursor(ctx, args[1], &cursor)) return;
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, args, 2, /*allow_type=*/true, &opts)) return;
   Db& db = ctx.db();
   std::vector<std::string> keys;
-  int64_t max_iterations = count * 10;
+  int64_t max_iterations = opts.count * 10;
   do {
     cursor = db.Scan(cursor, [&](Entry* e) { keys.emplace_back(e->key()); });
-  } while (cursor != 0 && max_iterations-- > 0 && int64_t(keys.size()) < count);
+  } while (cursor != 0 && max_iterations-- > 0 && int64_t(keys.size()) < opts.count);
 
   std::vector<std::string_view> out;
   for (const auto& k : keys) {
-    if (use_pattern && !GlobMatch(pattern, k)) continue;
+    if (opts.use_pattern && !GlobMatch(opts.pattern, k)) continue;
     Entry* e = db.FindNoTouch(k);  // deletes it if it expired, as Redis's SCAN does
     if (e == nullptr) continue;
-    if (type && !EqualsNoCase(*type, ObjTypeName(e->type()))) continue;
+    if (opts.type && !EqualsNoCase(*opts.type, ObjTypeName(e->type()))) continue;
     out.push_back(k);
   }
   ctx.reply().ArrayHeader(2);
@@ -142,8 +113,7 @@ void RenameGeneric(CmdArgs args, CommandContext& ctx, bool nx) {
   if (src == dst) return nx ? ctx.reply().Integer(0) : ctx.reply().Ok();
   if (db.Find(dst) != nullptr && nx) return ctx.reply().Integer(0);
   Entry* moved = db.Detach(src);
-  db.Put(Entry::CloneWithKey(moved, dst, moved->has_expire()));
-  Entry::Free(moved);
+  db.Put(Entry::Rekey(moved, dst, moved->has_expire()));
   ctx.Propagate({"RENAME", src, dst});
   nx ? ctx.reply().Integer(1) : ctx.reply().Ok();
 }
@@ -297,6 +267,9 @@ std::string_view EncodingName(const Entry* e) {
           return "raw";
       }
       break;
+    case ObjType::kHash:
+      return e->As<HashValue>()->encoding() == HashValue::Encoding::kListpack ? "listpack"
+                                                                              : "hashtable";
     default:
       break;
   }
@@ -409,6 +382,41 @@ void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
 }
 
 }  // namespace
+
+bool ParseScanCursor(CommandContext& ctx, std::string_view arg, uint64_t* out) {
+  std::string s(arg);
+  char* end;
+  errno = 0;
+  *out = strtoull(s.c_str(), &end, 10);
+  if (s.empty() || isspace(static_cast<unsigned char>(s[0])) || *end != '\0' || errno == ERANGE) {
+    ctx.reply().Error(errors::kInvalidCursor);
+    return false;
+  }
+  return true;
+}
+
+bool ParseScanOptions(CommandContext& ctx, CmdArgs args, size_t first, bool allow_type,
+                      ScanOptions* out) {
+  for (size_t i = first; i < args.size(); i += 2) {
+    size_t left = args.size() - i;
+    if (EqualsNoCase(args[i], "COUNT") && left >= 2) {
+      if (!ParseIntArg(ctx, args[i + 1], &out->count)) return false;
+      if (out->count < 1) {
+        ctx.reply().Error(errors::kSyntax);
+        return false;
+      }
+    } else if (EqualsNoCase(args[i], "MATCH") && left >= 2) {
+      out->pattern = args[i + 1];
+      out->use_pattern = out->pattern != "*";
+    } else if (allow_type && EqualsNoCase(args[i], "TYPE") && left >= 2) {
+      out->type = args[i + 1];
+    } else {
+      ctx.reply().Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return true;
+}
 
 void RegisterGenericFamily(CommandRegistry* registry) {
   *registry

@@ -1213,7 +1213,7 @@ void CmdMemoryUsage(CmdArgs args, CommandContext& ctx) {
   }
   const Entry* e = ctx.db().FindNoTouch(args[2]);
   if (e == nullptr) return ctx.reply().Null();
-  ctx.reply().Integer(int64_t(e->AllocSize() + 16));
+  ctx.reply().Integer(int64_t(e->TotalBytes() + 16));
 }
 
 void CmdMemoryHelp(CmdArgs, CommandContext& ctx) {
