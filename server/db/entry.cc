@@ -118,52 +118,53 @@ Entry* Entry::NewInt(std::string_view key, int64_t value, bool with_expire_slot)
 
 namespace {
 // Type dispatch for collection values: the one place that knows every value class.
-void DestroyObject(ObjType type, void* obj) {
+void DestroyObject(ObjType type, uint64_t handle) {
   switch (type) {
     case ObjType::kHash:
-      delete static_cast<HashValue*>(obj);
+      HashValue::Destroy(handle);
       break;
     default:
       break;
   }
 }
 
-void* CopyObject(ObjType type, const void* obj) {
+uint64_t CopyObject(ObjType type, uint64_t handle) {
   switch (type) {
     case ObjType::kHash:
-      return new HashValue(*static_cast<const HashValue*>(obj));
+      return HashValue::Copy(handle);
     default:
       abort();
   }
 }
 
-size_t ObjectBytes(ObjType type, const void* obj) {
+size_t ObjectBytes(ObjType type, uint64_t handle) {
   switch (type) {
     case ObjType::kHash:
-      return static_cast<const HashValue*>(obj)->bytes();
+      return HashValue::Bytes(handle);
     default:
       return 0;
   }
 }
 }  // namespace
 
-Entry* Entry::NewObject(std::string_view key, ObjType type, void* object, bool with_expire_slot) {
+Entry* Entry::NewObject(std::string_view key, ObjType type, uint64_t handle,
+                        bool with_expire_slot) {
   uint8_t* v;
-  Entry* e = Alloc(key, sizeof(void*), with_expire_slot, uint8_t(type), &v);
-  memcpy(v, &object, sizeof(void*));
+  Entry* e = Alloc(key, sizeof(handle), with_expire_slot, uint8_t(type), &v);
+  memcpy(v, &handle, sizeof(handle));
   return e;
 }
 
-void* Entry::object() const {
-  void* p;
-  memcpy(&p, ValuePtr(), sizeof(void*));
-  return p;
+uint64_t Entry::handle() const {
+  uint64_t h;
+  memcpy(&h, ValuePtr(), sizeof(h));
+  return h;
 }
 
 Entry* Entry::Rekey(Entry* e, std::string_view key, bool with_expire_slot) {
   Entry* out;
   if (e->type() != ObjType::kString) {
-    out = NewObject(key, e->type(), e->object(), with_expire_slot);
+    out = NewObject(key, e->type(), e->handle(), with_expire_slot);
   } else if (e->is_int()) {
     out = NewInt(key, e->int_value(), with_expire_slot);
   } else {
@@ -182,7 +183,7 @@ Entry* Entry::Rekey(Entry* e, std::string_view key, bool with_expire_slot) {
 Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot) {
   Entry* out;
   if (e->type() != ObjType::kString) {
-    out = NewObject(key, e->type(), CopyObject(e->type(), e->object()), with_expire_slot);
+    out = NewObject(key, e->type(), CopyObject(e->type(), e->handle()), with_expire_slot);
   } else if (e->is_int()) {
     out = NewInt(key, e->int_value(), with_expire_slot);
   } else {
@@ -198,13 +199,13 @@ Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expir
 }
 
 void Entry::Free(Entry* e) {
-  if (e->type() != ObjType::kString) DestroyObject(e->type(), e->object());
+  if (e->type() != ObjType::kString) DestroyObject(e->type(), e->handle());
   free(e);
 }
 
 size_t Entry::TotalBytes() const {
   size_t n = AllocSize();
-  if (type() != ObjType::kString) n += ObjectBytes(type(), object());
+  if (type() != ObjType::kString) n += ObjectBytes(type(), handle());
   return n;
 }
 

@@ -45,8 +45,10 @@ class Entry {
   static Entry* NewString(std::string_view key, std::string_view value, bool with_expire_slot,
                           Repr repr = Repr::kAuto);
   static Entry* NewInt(std::string_view key, int64_t value, bool with_expire_slot);
-  // An entry owning a collection value (HashValue* for kHash ...).
-  static Entry* NewObject(std::string_view key, ObjType type, void* object, bool with_expire_slot);
+  // An entry owning a collection value: an 8-byte handle the type's class interprets
+  // (HashValue for kHash ...).
+  static Entry* NewObject(std::string_view key, ObjType type, uint64_t handle,
+                          bool with_expire_slot);
   // A deep copy under `key` (COPY): collections are copied too.
   static Entry* CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot);
   // Consumes `e` and returns the same value under `key` with the given layout (RENAME, adding
@@ -83,12 +85,14 @@ class Entry {
   std::string StringValue() const;
   size_t StringLength() const;
 
-  // The collection of a non-string entry (cast by type: HashValue* for kHash).
-  void* object() const;
+  // The collection of a non-string entry, viewed through its type's handle class (HashValue
+  // for kHash). The view points into this entry and is valid while the entry is.
   template <typename T>
   T* As() const {
-    return static_cast<T*>(object());
+    static_assert(sizeof(T) == 8);
+    return reinterpret_cast<T*>(const_cast<uint8_t*>(ValuePtr()));
   }
+  uint64_t handle() const;
 
   // Bytes the allocator handed out for this entry's own block.
   size_t AllocSize() const;

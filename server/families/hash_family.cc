@@ -33,7 +33,7 @@ HashValue* WriteHash(CommandContext& ctx, std::string_view key) {
   Db& db = ctx.db();
   Entry* e = db.Find(key);
   if (e == nullptr) {
-    e = db.Put(Entry::NewObject(key, ObjType::kHash, new HashValue(), false));
+    e = db.Put(Entry::NewObject(key, ObjType::kHash, /*empty hash=*/0, false));
   } else if (!CheckType(ctx, e, ObjType::kHash)) {
     return nullptr;
   }
@@ -287,11 +287,9 @@ void CmdHScan(CmdArgs args, CommandContext& ctx) {
     cursor =
         h->Scan(cursor, [&](std::string_view f, std::string_view v) { found.emplace_back(f, v); });
   } while (cursor != 0 && max_iterations-- > 0 && int64_t(found.size()) < opts.count);
-  size_t kept = 0;
-  for (auto& fv : found) {
-    if (!opts.use_pattern || GlobMatch(opts.pattern, fv.first)) found[kept++] = std::move(fv);
+  if (opts.use_pattern) {
+    std::erase_if(found, [&](const auto& fv) { return !GlobMatch(opts.pattern, fv.first); });
   }
-  found.resize(kept);
   ctx.reply().ArrayHeader(2);
   ctx.reply().Bulk(std::to_string(cursor));
   ctx.reply().ArrayHeader(2 * found.size());

@@ -1,42 +1,51 @@
 #include "server/types/hash_value.h"
 
-#include <cstring>
+#include <malloc.h>
+
+#include <cstdlib>
 
 namespace ember {
 
 namespace {
 
-void PutLen(std::string* out, size_t n) {
+size_t LenSize(size_t n) {
+  size_t k = 1;
   while (n >= 0x80) {
-    out->push_back(char(n | 0x80));
+    n >>= 7;
+    ++k;
+  }
+  return k;
+}
+
+char* PutLen(char* p, size_t n) {
+  while (n >= 0x80) {
+    *p++ = char(n | 0x80);
     n >>= 7;
   }
-  out->push_back(char(n));
+  *p++ = char(n);
+  return p;
 }
 
-void PutString(std::string* out, std::string_view s) {
-  PutLen(out, s.size());
-  out->append(s);
-}
+void Write32(char* p, uint32_t v) { memcpy(p, &v, 4); }
 
-// Finds `field` in a listpack: the offset of its field record and of the record after its value,
-// or npos.
+// Where `field` sits in a listpack: offsets (from the block start) of its record, its value
+// record and the record after; field_at == 0 when absent.
 struct LpHit {
-  size_t field_at = std::string::npos;
-  size_t value_at = 0;
-  size_t end_at = 0;
+  size_t field_at = 0, value_at = 0, end_at = 0;
 };
 
-LpHit LpFind(const std::string& lp, std::string_view field) {
-  const char* base = lp.data();
-  const char* p = base;
-  const char* end = base + lp.size();
+LpHit LpFind(const char* lp, std::string_view field) {
+  if (lp == nullptr) return {};
+  uint32_t bytes;
+  memcpy(&bytes, lp + 4, 4);
+  const char* p = lp + 8;
+  const char* end = p + bytes;
   while (p < end) {
     const char* rec = p;
     std::string_view f = HashLpNext(p);
     const char* val = p;
     HashLpNext(p);
-    if (f == field) return {size_t(rec - base), size_t(val - base), size_t(p - base)};
+    if (f == field) return {size_t(rec - lp), size_t(val - lp), size_t(p - lp)};
   }
   return {};
 }
@@ -56,89 +65,147 @@ std::string_view HashLpNext(const char*& p) {
   return s;
 }
 
-HashValue::~HashValue() {
-  if (table_) {
-    table_->ForEach([](Entry* e) { Entry::Free(e); });
-    delete table_;
-  }
+void HashValue::Destroy(uint64_t h) {
+  if (!IsTable(h)) return free(AsListpack(h));
+  Table* t = AsTable(h);
+  t->entries.ForEach([](Entry* e) { Entry::Free(e); });
+  delete t;
 }
 
-HashValue::HashValue(const HashValue& other) : lp_(other.lp_), count_(other.count_) {
-  if (other.table_) {
-    table_ = new EntryTable();
-    table_entry_bytes_ = other.table_entry_bytes_;
-    other.table_->ForEach([&](Entry* e) {
-      table_->Insert(Entry::CloneWithKey(e, e->key(), false), HashKey(e->key()));
-    });
+uint64_t HashValue::Copy(uint64_t h) {
+  if (!IsTable(h)) {
+    char* lp = AsListpack(h);
+    if (lp == nullptr) return 0;
+    size_t n = 8 + LpBytes(lp);
+    char* copy = static_cast<char*>(malloc(n));
+    if (copy == nullptr) abort();
+    memcpy(copy, lp, n);
+    return reinterpret_cast<uint64_t>(copy);
   }
+  Table* src = AsTable(h);
+  auto* t = new Table;
+  t->entry_bytes = src->entry_bytes;
+  src->entries.ForEach([&](Entry* e) {
+    t->entries.Insert(Entry::CloneWithKey(e, e->key(), false), HashKey(e->key()));
+  });
+  return reinterpret_cast<uint64_t>(t) | 1;
+}
+
+size_t HashValue::Bytes(uint64_t h) {
+  if (!IsTable(h)) return AsListpack(h) ? malloc_usable_size(AsListpack(h)) : 0;
+  Table* t = AsTable(h);
+  return sizeof(Table) + t->entries.capacity() * sizeof(uint64_t) + t->entry_bytes;
+}
+
+size_t HashValue::size() const {
+  uint64_t h = load();
+  return IsTable(h) ? AsTable(h)->entries.size() : LpCount(AsListpack(h));
 }
 
 std::optional<std::string_view> HashValue::Get(std::string_view field) const {
-  if (table_) {
-    Entry* e = table_->Find(field, HashKey(field));
+  uint64_t h = load();
+  if (IsTable(h)) {
+    Entry* e = AsTable(h)->entries.Find(field, HashKey(field));
     if (e == nullptr) return std::nullopt;
-    // Values are stored raw (never int-encoded) so that a view can be returned.
     return e->raw_value();
   }
-  LpHit hit = LpFind(lp_, field);
-  if (hit.field_at == std::string::npos) return std::nullopt;
-  const char* p = lp_.data() + hit.value_at;
+  char* lp = AsListpack(h);
+  LpHit hit = LpFind(lp, field);
+  if (hit.field_at == 0) return std::nullopt;
+  const char* p = lp + hit.value_at;
   return HashLpNext(p);
 }
 
 bool HashValue::Set(std::string_view field, std::string_view value, const HashLimits& limits) {
-  if (!table_ &&
+  if (!IsTable(load()) &&
       (field.size() > limits.max_listpack_value || value.size() > limits.max_listpack_value)) {
     ConvertToTable();
   }
-  if (table_) {
+  uint64_t h = load();
+  if (IsTable(h)) {
+    Table* t = AsTable(h);
     uint64_t hash = HashKey(field);
-    Entry* old = table_->Erase(field, hash);
+    Entry* old = t->entries.Erase(field, hash);
     if (old) {
-      table_entry_bytes_ -= old->AllocSize();
+      t->entry_bytes -= old->AllocSize();
       Entry::Free(old);
     }
     Entry* e = Entry::NewString(field, value, false, Entry::Repr::kNoInt);
-    table_entry_bytes_ += e->AllocSize();
-    table_->Insert(e, hash);
+    t->entry_bytes += e->AllocSize();
+    t->entries.Insert(e, hash);
     return old == nullptr;
   }
-  LpHit hit = LpFind(lp_, field);
-  if (hit.field_at != std::string::npos) {
-    std::string rec;
-    PutString(&rec, value);
-    lp_.replace(hit.value_at, hit.end_at - hit.value_at, rec);
+  char* lp = AsListpack(h);
+  uint32_t count = LpCount(lp), bytes = LpBytes(lp);
+  LpHit hit = LpFind(lp, field);
+  size_t value_rec = LenSize(value.size()) + value.size();
+  if (hit.field_at != 0) {
+    // Replace the value record in place, resizing the block to the exact new length.
+    size_t old_rec = hit.end_at - hit.value_at;
+    size_t tail = 8 + bytes - hit.end_at;
+    size_t new_total = 8 + bytes - old_rec + value_rec;
+    if (value_rec < old_rec) memmove(lp + hit.value_at + value_rec, lp + hit.end_at, tail);
+    lp = static_cast<char*>(realloc(lp, new_total));
+    if (lp == nullptr) abort();
+    if (value_rec > old_rec) memmove(lp + hit.value_at + value_rec, lp + hit.end_at, tail);
+    PutLen(lp + hit.value_at, value.size());
+    memcpy(lp + hit.value_at + LenSize(value.size()), value.data(), value.size());
+    Write32(lp + 4, uint32_t(new_total - 8));
+    store(reinterpret_cast<uint64_t>(lp));
     return false;
   }
-  PutString(&lp_, field);
-  PutString(&lp_, value);
-  ++count_;
-  if (count_ > limits.max_listpack_entries) ConvertToTable();
+  size_t add = LenSize(field.size()) + field.size() + value_rec;
+  lp = static_cast<char*>(realloc(lp, 8 + bytes + add));
+  if (lp == nullptr) abort();
+  char* p = lp + 8 + bytes;
+  p = PutLen(p, field.size());
+  memcpy(p, field.data(), field.size());
+  p = PutLen(p + field.size(), value.size());
+  memcpy(p, value.data(), value.size());
+  Write32(lp, count + 1);
+  Write32(lp + 4, uint32_t(bytes + add));
+  store(reinterpret_cast<uint64_t>(lp));
+  if (count + 1 > limits.max_listpack_entries) ConvertToTable();
   return true;
 }
 
 bool HashValue::Delete(std::string_view field) {
-  if (table_) {
-    Entry* old = table_->Erase(field, HashKey(field));
+  uint64_t h = load();
+  if (IsTable(h)) {
+    Table* t = AsTable(h);
+    Entry* old = t->entries.Erase(field, HashKey(field));
     if (old == nullptr) return false;
-    table_entry_bytes_ -= old->AllocSize();
+    t->entry_bytes -= old->AllocSize();
     Entry::Free(old);
     return true;
   }
-  LpHit hit = LpFind(lp_, field);
-  if (hit.field_at == std::string::npos) return false;
-  lp_.erase(hit.field_at, hit.end_at - hit.field_at);
-  --count_;
+  char* lp = AsListpack(h);
+  LpHit hit = LpFind(lp, field);
+  if (hit.field_at == 0) return false;
+  uint32_t count = LpCount(lp), bytes = LpBytes(lp);
+  if (count == 1) {
+    free(lp);
+    store(0);
+    return true;
+  }
+  size_t rec = hit.end_at - hit.field_at;
+  memmove(lp + hit.field_at, lp + hit.end_at, 8 + bytes - hit.end_at);
+  lp = static_cast<char*>(realloc(lp, 8 + bytes - rec));
+  Write32(lp, count - 1);
+  Write32(lp + 4, uint32_t(bytes - rec));
+  store(reinterpret_cast<uint64_t>(lp));
   return true;
 }
 
 std::pair<std::string_view, std::string_view> HashValue::Random(uint64_t r) const {
-  if (table_) {
-    Entry* e = table_->RandomEntry(r);
+  uint64_t h = load();
+  if (IsTable(h)) {
+    Entry* e = AsTable(h)->entries.RandomEntry(r);
     return {e->key(), e->raw_value()};
   }
-  size_t target = r % count_;
-  const char* p = lp_.data();
+  const char* lp = AsListpack(h);
+  size_t target = r % LpCount(lp);
+  const char* p = lp + 8;
   for (size_t i = 0;; ++i) {
     std::string_view f = HashLpNext(p);
     std::string_view v = HashLpNext(p);
@@ -146,23 +213,16 @@ std::pair<std::string_view, std::string_view> HashValue::Random(uint64_t r) cons
   }
 }
 
-size_t HashValue::bytes() const {
-  size_t n = sizeof(HashValue) + lp_.capacity();
-  if (table_) n += sizeof(EntryTable) + table_->capacity() * sizeof(uint64_t) + table_entry_bytes_;
-  return n;
-}
-
 void HashValue::ConvertToTable() {
-  auto* table = new EntryTable();
-  ForEach([&](std::string_view f, std::string_view v) {
+  uint64_t h = load();
+  auto* t = new Table;
+  ForEachLp(AsListpack(h), [&](std::string_view f, std::string_view v) {
     Entry* e = Entry::NewString(f, v, false, Entry::Repr::kNoInt);
-    table_entry_bytes_ += e->AllocSize();
-    table->Insert(e, HashKey(f));
+    t->entry_bytes += e->AllocSize();
+    t->entries.Insert(e, HashKey(f));
   });
-  table_ = table;
-  lp_.clear();
-  lp_.shrink_to_fit();
-  count_ = 0;
+  free(AsListpack(h));
+  store(reinterpret_cast<uint64_t>(t) | 1);
 }
 
 }  // namespace ember

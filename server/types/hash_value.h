@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "server/db/entry_table.h"
 
@@ -16,24 +18,26 @@ struct HashLimits {
   size_t max_listpack_value = 64;
 };
 
-// The value of a hash key. Two encodings, as in Redis:
-//  - kListpack: small hashes as one buffer of [varint len][field][varint len][value] pairs in
-//    insertion order (updates keep a field's place, deletes close the gap). O(n) access, but n
-//    is small and it costs ~2 bytes of overhead per field.
-//  - kHashtable: an EntryTable of field -> value blobs (the same blob layout as keys), O(1)
-//    access, and HSCAN with SCAN's guarantees across resizes.
+// The value of a hash key. It is an 8-byte handle that lives inside the key's Entry (no
+// separate object), pointing at one of two encodings, as in Redis:
+//  - kListpack: small hashes as one exactly-sized block: [u32 count][u32 bytes] then
+//    [varint len][field][varint len][value] pairs in insertion order (updates keep a field's
+//    place, deletes close the gap). O(n) access for small n, ~2 bytes of overhead per field.
+//    An empty hash is a null handle.
+//  - kHashtable (handle tagged with bit 0): an EntryTable of field -> value blobs (the layout
+//    keys use), O(1) access, and HSCAN with SCAN's guarantees across resizes.
 // It converts one way, listpack -> hashtable, when a limit is crossed. No RESP here.
 class HashValue {
  public:
   enum class Encoding { kListpack, kHashtable };
 
-  HashValue() = default;
-  ~HashValue();
-  HashValue(const HashValue& other);
-  HashValue& operator=(const HashValue&) = delete;
+  // Handle management for the Entry that holds one.
+  static void Destroy(uint64_t handle);
+  static uint64_t Copy(uint64_t handle);
+  static size_t Bytes(uint64_t handle);
 
-  Encoding encoding() const { return table_ ? Encoding::kHashtable : Encoding::kListpack; }
-  size_t size() const { return table_ ? table_->size() : count_; }
+  Encoding encoding() const { return IsTable(load()) ? Encoding::kHashtable : Encoding::kListpack; }
+  size_t size() const;
 
   std::optional<std::string_view> Get(std::string_view field) const;
   // Sets a field; true when the field is new.
@@ -47,32 +51,48 @@ class HashValue {
   // One HSCAN step: visits a listpack entirely (returning 0) or one table bucket.
   template <typename Fn>
   uint64_t Scan(uint64_t cursor, Fn&& fn) const;
-  // The i-th field of a listpack, or a random one of a table (`r` random).
+  // A random field and value (`r` random); the hash must not be empty.
   std::pair<std::string_view, std::string_view> Random(uint64_t r) const;
 
   // Heap bytes held (for used_memory and MEMORY USAGE).
-  size_t bytes() const;
+  size_t bytes() const { return Bytes(load()); }
 
  private:
+  struct Table {
+    EntryTable entries;  // owns them; values are stored raw (never int-encoded)
+    size_t entry_bytes = 0;
+  };
+  static bool IsTable(uint64_t h) { return h & 1; }
+  static Table* AsTable(uint64_t h) { return reinterpret_cast<Table*>(h & ~uint64_t(1)); }
+  static char* AsListpack(uint64_t h) { return reinterpret_cast<char*>(h); }
+  static uint32_t LpCount(const char* lp) { return lp ? Read32(lp) : 0; }
+  static uint32_t LpBytes(const char* lp) { return lp ? Read32(lp + 4) : 0; }
+  static uint32_t Read32(const char* p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+  static void ForEachLp(const char* lp, auto&& fn);
+
+  // The handle is read and written with memcpy: it sits unaligned inside the Entry.
+  uint64_t load() const {
+    uint64_t h;
+    memcpy(&h, rep_, 8);
+    return h;
+  }
+  void store(uint64_t h) { memcpy(rep_, &h, 8); }
   void ConvertToTable();
 
-  std::string lp_;  // listpack bytes
-  uint32_t count_ = 0;
-  EntryTable* table_ = nullptr;  // owns its entries; values are stored raw (never int)
-  size_t table_entry_bytes_ = 0;
+  char rep_[8];
 };
 
 // Decodes one listpack string at p; advances p.
 std::string_view HashLpNext(const char*& p);
 
-template <typename Fn>
-void HashValue::ForEach(Fn&& fn) const {
-  if (table_) {
-    table_->ForEach([&](Entry* e) { fn(e->key(), e->raw_value()); });
-    return;
-  }
-  const char* p = lp_.data();
-  const char* end = p + lp_.size();
+void HashValue::ForEachLp(const char* lp, auto&& fn) {
+  if (lp == nullptr) return;
+  const char* p = lp + 8;
+  const char* end = lp + 8 + LpBytes(lp);
   while (p < end) {
     std::string_view f = HashLpNext(p);
     std::string_view v = HashLpNext(p);
@@ -81,12 +101,23 @@ void HashValue::ForEach(Fn&& fn) const {
 }
 
 template <typename Fn>
+void HashValue::ForEach(Fn&& fn) const {
+  uint64_t h = load();
+  if (IsTable(h)) {
+    AsTable(h)->entries.ForEach([&](Entry* e) { fn(e->key(), e->raw_value()); });
+  } else {
+    ForEachLp(AsListpack(h), fn);
+  }
+}
+
+template <typename Fn>
 uint64_t HashValue::Scan(uint64_t cursor, Fn&& fn) const {
-  if (!table_) {
-    ForEach(fn);
+  uint64_t h = load();
+  if (!IsTable(h)) {
+    ForEachLp(AsListpack(h), fn);
     return 0;
   }
-  return table_->ScanBucket(cursor, [&](Entry* e) { fn(e->key(), e->raw_value()); });
+  return AsTable(h)->entries.ScanBucket(cursor, [&](Entry* e) { fn(e->key(), e->raw_value()); });
 }
 
 }  // namespace ember
