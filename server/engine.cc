@@ -113,7 +113,7 @@ void Engine::RegisterConfig() {
   t.AddInt("hz", &c.hz, 10, 1, 500, true);
   // Redis 7 knows these under both names.
   for (const char* name : {"hash-max-listpack-entries", "hash-max-ziplist-entries"}) {
-    t.AddInt(name, &c.hash_max_listpack_entries, 128, 0, INT32_MAX, true);
+    t.AddInt(name, &c.hash_max_listpack_entries, 512, 0, INT32_MAX, true);
   }
   for (const char* name : {"hash-max-listpack-value", "hash-max-ziplist-value"}) {
     t.AddInt(name, &c.hash_max_listpack_value, 64, 0, INT32_MAX, true);

@@ -217,7 +217,11 @@ void CmdHRandField(CmdArgs args, CommandContext& ctx) {
   bool with_count = args.size() >= 3, with_values = false;
   if (with_count) {
     if (!ParseIntArg(ctx, args[2], &count)) return;
-    if (count < -INT64_MAX) return ctx.reply().Error("value is out of range");
+    if (count < -INT64_MAX) {
+      return ctx.reply().Error(
+          "value is out of range, value must between -9223372036854775807 and "
+          "9223372036854775807");
+    }
     if (args.size() == 4 && EqualsNoCase(args[3], "WITHVALUES")) {
       with_values = true;
       if (count < -INT64_MAX / 2 || count > INT64_MAX / 2) {

@@ -14,7 +14,7 @@ namespace ember {
 // Thresholds past which a compact hash converts to a hash table, as Redis's
 // hash-max-listpack-entries / hash-max-listpack-value.
 struct HashLimits {
-  size_t max_listpack_entries = 128;
+  size_t max_listpack_entries = 512;
   size_t max_listpack_value = 64;
 };
 

@@ -20,11 +20,11 @@ TEST_F(HashFamilyTest, SetGetDeleteKeepsInsertionOrder) {
 }
 
 TEST_F(HashFamilyTest, ConvertsToHashtablePastTheLimits) {
-  for (int i = 0; i < 128; ++i) Run({"HSET", "big", "f" + std::to_string(i), "v"});
+  for (int i = 0; i < 512; ++i) Run({"HSET", "big", "f" + std::to_string(i), "v"});
   EXPECT_EQ(Run({"OBJECT", "ENCODING", "big"}), "listpack");
-  Run({"HSET", "big", "f128", "v"});
+  Run({"HSET", "big", "f512", "v"});
   EXPECT_EQ(Run({"OBJECT", "ENCODING", "big"}), "hashtable");
-  EXPECT_EQ(Run({"HLEN", "big"}), "129");
+  EXPECT_EQ(Run({"HLEN", "big"}), "513");
   EXPECT_EQ(Run({"HGET", "big", "f77"}), "v");
   Run({"HSET", "wide", "f", std::string(65, 'x')});
   EXPECT_EQ(Run({"OBJECT", "ENCODING", "wide"}), "hashtable");
@@ -62,7 +62,7 @@ TEST_F(HashFamilyTest, KeyOperationsMoveTheWholeHash) {
 }
 
 TEST_F(HashFamilyTest, HscanVisitsEveryFieldOfALargeHash) {
-  for (int i = 0; i < 500; ++i) Run({"HSET", "big", "f" + std::to_string(i), "v"});
+  for (int i = 0; i < 600; ++i) Run({"HSET", "big", "f" + std::to_string(i), "v"});
   std::set<std::string> seen;
   std::string cursor = "0";
   for (int guard = 0; guard < 10000; ++guard) {
@@ -79,7 +79,7 @@ TEST_F(HashFamilyTest, HscanVisitsEveryFieldOfALargeHash) {
     }
     if (cursor == "0") break;
   }
-  EXPECT_EQ(seen.size(), 500u);
+  EXPECT_EQ(seen.size(), 600u);
 }
 
 TEST_F(HashFamilyTest, MemoryAccountingFollowsTheHash) {
