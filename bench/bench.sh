@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 EMBER_BIN=$(realpath -s "${EMBER_BIN:-build/server/ember-server}")
 REQS=200000 ROUNDS=3 KEYS=1000000
 if [[ ${1:-} == --quick ]]; then REQS=20000 ROUNDS=1 KEYS=100000; fi
-TESTS=(set get incr mset) PIPES=(1 16)
+TESTS=(set get incr mset hset) PIPES=(1 16)
 
 for i in $(seq 600); do   # Redis packages may still be installing: wait up to 10 minutes
   [[ -x /usr/bin/redis-benchmark && -x /usr/bin/redis-cli && -x /usr/bin/redis-server ]] && break
@@ -122,29 +122,40 @@ for t in "${TESTS[@]}"; do
   done
 done
 
-echo
-echo "== memory: $KEYS keys key:NNNNNNN with 16-byte values, loaded with redis-cli --pipe"
-awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++)
-  printf "*3\r\n$3\r\nSET\r\n$11\r\nkey:%07d\r\n$16\r\nval:%012d\r\n", i, i }' >"$TMP/load.resp"
-
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-# load NAME PORT PID: loads the keys, checks DBSIZE, sets BPK to RSS growth in bytes per key.
+# load NAME PORT PID FILE KEYS UNITS: loads FILE, checks DBSIZE == KEYS, sets PER to the RSS
+# growth in bytes per unit (keys, fields ...).
 load() {
   local before after keys
   before=$(rss_kb "$3")
-  timeout 600 redis-cli -p "$2" --pipe <"$TMP/load.resp" >"$TMP/$1-pipe.log" 2>&1 ||
+  timeout 600 redis-cli -p "$2" --pipe <"$4" >"$TMP/$1-pipe.log" 2>&1 ||
     { echo "$1: redis-cli --pipe failed:" >&2; cat "$TMP/$1-pipe.log" >&2; exit 1; }
   keys=$(redis-cli -p "$2" dbsize)
-  [[ $keys == "$KEYS" ]] || { echo "$1: DBSIZE is $keys, expected $KEYS" >&2; exit 1; }
+  [[ $keys == "$5" ]] || { echo "$1: DBSIZE is $keys, expected $5" >&2; exit 1; }
   after=$(rss_kb "$3")
-  BPK=$(( (after - before) * 1024 / KEYS ))
+  PER=$(( (after - before) * 1024 / $6 ))
   echo "$1: VmRSS ${before} kB -> ${after} kB"
 }
 
-start_pair
-load redis "$RPORT" "$RPID"; rb=$BPK
-load ember "$EPORT" "$EPID"; eb=$BPK
-printf '%-18s %14s %14s %12s\n' metric redis ember ember/redis
-awk -v r="$rb" -v e="$eb" 'BEGIN {
-  printf "%-18s %14d %14d %12s\n", "bytes/key (RSS)", r, e, (r > 0 ? sprintf("%.2f", e / r) : "-") }'
+# memory LABEL FILE KEYS UNITS: fresh servers, the same data into both, bytes per unit.
+memory() {
+  start_pair
+  load redis "$RPORT" "$RPID" "$2" "$3" "$4"; local rb=$PER
+  load ember "$EPORT" "$EPID" "$2" "$3" "$4"; local eb=$PER
+  stop_all
+  awk -v l="$1" -v r="$rb" -v e="$eb" 'BEGIN {
+    printf "%-22s %10d %10d %12s\n", l, r, e, (r > 0 ? sprintf("%.2f", e / r) : "-") }'
+}
+
+echo
+echo "== memory: RSS growth loading the same data with redis-cli --pipe"
+awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++)
+  printf "*3\r\n$3\r\nSET\r\n$11\r\nkey:%07d\r\n$16\r\nval:%012d\r\n", i, i }' >"$TMP/strings.resp"
+HASHES=$((KEYS / 10))
+awk -v n="$HASHES" 'BEGIN { for (i = 0; i < n; i++) {
+  printf "*22\r\n$4\r\nHSET\r\n$11\r\nhash:%06d\r\n", i
+  for (f = 0; f < 10; f++) printf "$7\r\nfield:%d\r\n$8\r\nv%07d\r\n", f, i } }' >"$TMP/hashes.resp"
+printf '%-22s %10s %10s %12s\n' metric redis ember ember/redis
+memory "bytes/key: $KEYS strings" "$TMP/strings.resp" "$KEYS" "$KEYS"
+memory "bytes/field: $HASHES hashes x 10" "$TMP/hashes.resp" "$HASHES" "$KEYS"
