@@ -32,6 +32,7 @@ enum CommandFlag : uint32_t {
   kSkipMonitor = 1 << 13,
   kSkipSlowlog = 1 << 14,
   kBlocking = 1 << 15,
+  kTxControl = 1 << 16,  // runs at once inside MULTI instead of being queued
 };
 
 // Arguments of one request, the command name included (args[0]).
@@ -106,5 +107,6 @@ void RegisterStringFamily(CommandRegistry* registry);
 void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterServerFamily(CommandRegistry* registry);
 void RegisterHashFamily(CommandRegistry* registry);
+void RegisterTransactionFamily(CommandRegistry* registry);
 
 }  // namespace ember

@@ -47,6 +47,7 @@ Engine::Engine(const Clock* clock)
   RegisterGenericFamily(&registry_);
   RegisterServerFamily(&registry_);
   RegisterHashFamily(&registry_);
+  RegisterTransactionFamily(&registry_);
 }
 
 Engine::~Engine() = default;
@@ -141,7 +142,60 @@ void Engine::RegisterClient(ClientState* c) {
   ++stats_.total_connections_received;
 }
 
-void Engine::UnregisterClient(ClientState* c) { clients_.erase(c->id); }
+void Engine::UnregisterClient(ClientState* c) {
+  Unwatch(*c);
+  clients_.erase(c->id);
+}
+
+void Engine::Watch(ClientState& c, int db, std::string_view key) {
+  for (const auto& w : c.watched) {
+    if (w.db == db && w.key == key) return;
+  }
+  Entry* e = keyspace_->db(db).FindRaw(key);
+  bool expired = e != nullptr && keyspace_->db(db).IsExpired(e);
+  c.watched.push_back({db, std::string(key), expired});
+  watchers_[{db, std::string(key)}].push_back(&c);
+}
+
+void Engine::Unwatch(ClientState& c) {
+  for (const auto& w : c.watched) {
+    auto it = watchers_.find({w.db, w.key});
+    if (it == watchers_.end()) continue;
+    std::erase(it->second, &c);
+    if (it->second.empty()) watchers_.erase(it);
+  }
+  c.watched.clear();
+  c.watch_dirty = false;
+}
+
+void Engine::TouchKey(int db, std::string_view key) {
+  if (watchers_.empty()) return;
+  auto it = watchers_.find({db, std::string(key)});
+  if (it == watchers_.end()) return;
+  for (ClientState* c : it->second) c->watch_dirty = true;
+}
+
+void Engine::TouchWatchedKeysIn(int db) {
+  for (auto& [dk, clients] : watchers_) {
+    if (dk.first != db || keyspace_->db(db).FindRaw(dk.second) == nullptr) continue;
+    for (ClientState* c : clients) c->watch_dirty = true;
+  }
+}
+
+void Engine::EndTransaction(ClientState& c) {
+  c.in_multi = false;
+  c.multi_aborted = false;
+  c.queued.clear();
+  Unwatch(c);
+}
+
+void Engine::TouchKeysOf(const CommandId& cmd, int db, CmdArgs args) {
+  if (watchers_.empty() || cmd.first_key <= 0) return;
+  int last = cmd.last_key < 0 ? int(args.size()) + cmd.last_key : cmd.last_key;
+  for (int i = cmd.first_key; i <= last && i < int(args.size()); i += std::max(1, cmd.key_step)) {
+    TouchKey(db, args[size_t(i)]);
+  }
+}
 
 void Engine::RefreshMemory() {
   struct mallinfo2 mi = mallinfo2();
@@ -158,11 +212,18 @@ int64_t Engine::UsedMemory() const {
 void Engine::OnKeyExpired(int db, std::string_view key) {
   std::string_view effect[] = {"DEL", key};
   journal_.Append(db, effect);
+  TouchKey(db, key);
 }
 
 void Engine::OnKeyEvicted(int db, std::string_view key) {
   std::string_view effect[] = {"DEL", key};
   journal_.Append(db, effect);
+  TouchKey(db, key);
+}
+
+void Engine::Reject(ClientState& client, std::string_view error, ReplyBuilder& rb) {
+  rb.Error(error);
+  if (client.in_multi) client.multi_aborted = true;
 }
 
 void Engine::RejectUnknown(CmdArgs args, ReplyBuilder& rb) {
@@ -215,13 +276,16 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   };
   if (cmd == nullptr) {
     RejectUnknown(args, rb);
+    if (client.in_multi) client.multi_aborted = true;
     return count_if_error();
   }
   if (!cmd->subcommands.empty() && args.size() >= 2) {
     CommandId* sub = CommandRegistry::FindSub(*cmd, args[1]);
     if (sub == nullptr) {
-      rb.Error("unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
-               ToUpper(cmd->name) + " HELP.");
+      Reject(client,
+             "unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
+                 ToUpper(cmd->name) + " HELP.",
+             rb);
       ++cmd->rejected_calls;
       return count_if_error();
     }
@@ -229,7 +293,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   }
   if ((cmd->arity > 0 && int(args.size()) != cmd->arity) ||
       (cmd->arity < 0 && int(args.size()) < -cmd->arity)) {
-    rb.Error("wrong number of arguments for '" + cmd->FullName() + "' command");
+    Reject(client, "wrong number of arguments for '" + cmd->FullName() + "' command", rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -237,7 +301,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     if (AuthNotRequired()) {
       client.authenticated = true;  // requirepass was cleared at run time
     } else {
-      rb.Error(errors::kNoAuth);
+      Reject(client, errors::kNoAuth, rb);
       ++cmd->rejected_calls;
       return count_if_error();
     }
@@ -246,16 +310,24 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   if (maxmemory > 0) {
     bool fits = keyspace_->EvictUntil(maxmemory, [this] { return UsedMemory(); });
     if (!fits && cmd->Has(kDenyOom)) {
-      rb.Error(errors::kOom);
+      Reject(client, errors::kOom, rb);
       ++cmd->rejected_calls;
       return count_if_error();
     }
   }
 
+  if (client.in_multi && !cmd->Has(kTxControl)) {
+    client.queued.emplace_back(args.begin(), args.end());
+    rb.SimpleString("QUEUED");
+    return;
+  }
+
   uint64_t start = CycleCount();
+  uint64_t dirty_before = journal_.dirty();
   client.last_cmd = cmd;
   CommandContext ctx(this, &client, &rb, cmd);
   cmd->handler(args, ctx);
+  if (journal_.dirty() != dirty_before) TouchKeysOf(*cmd, client.db, args);
   ++cmd->calls;
   cmd->cycles += CycleCount() - start;
   ++stats_.total_commands_processed;

@@ -73,6 +73,20 @@ class ClientState {
   int64_t ctime_ms = 0;
   int64_t last_interaction_ms = 0;
   const CommandId* last_cmd = nullptr;  // for CLIENT LIST cmd=
+  // MULTI: commands queued for EXEC; `multi_aborted` when one of them was refused (EXEC then
+  // answers -EXECABORT).
+  bool in_multi = false;
+  bool multi_aborted = false;
+  std::vector<std::vector<std::string>> queued;
+  // WATCH: keys (db, key) and whether one changed since; `expired_at_watch` per key.
+  struct Watched {
+    int db;
+    std::string key;
+    bool expired_at_watch;
+  };
+  std::vector<Watched> watched;
+  bool watch_dirty = false;
+
   // The last command name this client sent, as typed, and what it resolved to.
   char cached_name_buf[32];
   std::string_view cached_name;
@@ -157,6 +171,16 @@ class Engine : public KeyspaceListener {
   // clients. Returns the delay in ms until it wants to run again.
   int64_t Cron();
 
+  // WATCH bookkeeping: a write to a watched key (or its expiry, eviction, a FLUSHDB ...) makes
+  // the watchers' next EXEC fail.
+  void Watch(ClientState& c, int db, std::string_view key);
+  void Unwatch(ClientState& c);
+  void TouchKey(int db, std::string_view key);
+  // Every watched key of `db` that exists now (FLUSHDB, FLUSHALL, SWAPDB).
+  void TouchWatchedKeysIn(int db);
+  // Leaves MULTI and forgets queued commands and watches (EXEC, DISCARD, RESET).
+  void EndTransaction(ClientState& c);
+
   void RegisterClient(ClientState* c);
   void UnregisterClient(ClientState* c);
   const std::map<uint64_t, ClientState*>& clients() const { return clients_; }
@@ -186,6 +210,9 @@ class Engine : public KeyspaceListener {
  private:
   void RegisterConfig();
   void RejectUnknown(CmdArgs args, ReplyBuilder& rb);
+  // Replies a refusal; inside MULTI it also dooms the transaction, as Redis's rejectCommand.
+  void Reject(ClientState& client, std::string_view error, ReplyBuilder& rb);
+  void TouchKeysOf(const CommandId& cmd, int db, CmdArgs args);
   void CountError(std::string_view reply_tail);
 
   std::mutex mu_;
@@ -197,6 +224,7 @@ class Engine : public KeyspaceListener {
   Journal journal_;
   ServerStats stats_;
   std::map<uint64_t, ClientState*> clients_;
+  std::map<std::pair<int, std::string>, std::vector<ClientState*>> watchers_;
   uint64_t next_client_id_ = 1;
   std::string run_id_;
   int64_t start_time_ms_;

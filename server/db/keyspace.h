@@ -42,6 +42,8 @@ class Db {
   Entry* Find(std::string_view key);
   // As Find, without touching the access clock (TYPE, OBJECT, TTL ...).
   Entry* FindNoTouch(std::string_view key);
+  // The stored entry even if logically expired; no side effects (WATCH bookkeeping).
+  Entry* FindRaw(std::string_view key) const { return main_.Find(key, HashKey(key)); }
 
   // Stores `e` under its key, replacing and freeing any entry there. If the old entry had a
   // deadline and `keep_ttl`, `e` inherits it (e is rebuilt with an expire slot if needed).

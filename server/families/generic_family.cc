@@ -146,6 +146,7 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
     target.Delete(dst);
   }
   target.Put(Entry::CloneWithKey(e, dst, e->has_expire()));
+  ctx.engine().TouchKey(dst_db, dst);
   std::vector<std::string_view> effect(args.begin(), args.end());
   ctx.Propagate(effect);
   ctx.reply().Integer(1);
@@ -162,6 +163,7 @@ void CmdMove(CmdArgs args, CommandContext& ctx) {
   Db& target = ctx.keyspace().db(dst_db);
   if (target.Find(args[1]) != nullptr) return ctx.reply().Integer(0);
   target.Put(db.Detach(args[1]));
+  ctx.engine().TouchKey(dst_db, args[1]);
   ctx.Propagate({"MOVE", args[1], args[2]});
   ctx.reply().Integer(1);
 }
@@ -359,6 +361,7 @@ bool ParseFlushMode(CmdArgs args, CommandContext& ctx) {
 
 void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
   if (!ParseFlushMode(args, ctx)) return;
+  ctx.engine().TouchWatchedKeysIn(ctx.client().db);
   ctx.db().Clear();
   ctx.Propagate({"FLUSHDB"});
   ctx.reply().Ok();
@@ -366,7 +369,10 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
 
 void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
   if (!ParseFlushMode(args, ctx)) return;
-  for (int i = 0; i < ctx.keyspace().num_dbs(); ++i) ctx.keyspace().db(i).Clear();
+  for (int i = 0; i < ctx.keyspace().num_dbs(); ++i) {
+    ctx.engine().TouchWatchedKeysIn(i);
+    ctx.keyspace().db(i).Clear();
+  }
   ctx.Propagate({"FLUSHALL"});
   ctx.reply().Ok();
 }
@@ -376,7 +382,13 @@ void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
   if (!ParseDbIndex(ctx, args[1], &a, "invalid first DB index")) return;
   if (!ParseDbIndex(ctx, args[2], &b, "invalid second DB index")) return;
   if (!ValidDb(ctx, a) || !ValidDb(ctx, b)) return ctx.reply().Error(errors::kDbIndex);
-  if (a != b) ctx.keyspace().db(a).SwapWith(ctx.keyspace().db(b));
+  if (a != b) {
+    ctx.engine().TouchWatchedKeysIn(a);
+    ctx.engine().TouchWatchedKeysIn(b);
+    ctx.keyspace().db(a).SwapWith(ctx.keyspace().db(b));
+    ctx.engine().TouchWatchedKeysIn(a);
+    ctx.engine().TouchWatchedKeysIn(b);
+  }
   ctx.Propagate({"SWAPDB", args[1], args[2]});
   ctx.reply().Ok();
 }

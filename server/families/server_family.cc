@@ -222,6 +222,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   ctx.reply().SetResp3(false);
   c.name.clear();
   c.authenticated = ctx.engine().AuthNotRequired();
+  ctx.engine().EndTransaction(c);
   ctx.reply().SimpleString("RESET");
 }
 
@@ -1244,10 +1245,10 @@ void RegisterServerFamily(CommandRegistry* registry) {
   *registry
       << CommandId("PING", kFast, -1, 0, 0).Handler(CmdPing).Doc("connection", "1.0.0", "Ping the server", kO1)
       << CommandId("ECHO", kLoading | kStale | kFast, 2, 0, 0).Handler(CmdEcho).Doc("connection", "1.0.0", "Echo the given string", kO1)
-      << CommandId("QUIT", kConn | kFast | kNoAuth, -1, 0, 0).Handler(CmdQuit).Doc("connection", "1.0.0", "Close the connection", kO1)
+      << CommandId("QUIT", kConn | kFast | kNoAuth | kTxControl, -1, 0, 0).Handler(CmdQuit).Doc("connection", "1.0.0", "Close the connection", kO1)
       << CommandId("AUTH", kConn | kFast | kNoAuth, -2, 0, 0).Handler(CmdAuth).Doc("connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user")
       << CommandId("HELLO", kConn | kFast | kNoAuth, -1, 0, 0).Handler(CmdHello).Doc("connection", "6.0.0", "Handshake with Redis", kO1)
-      << CommandId("RESET", kConn | kFast | kNoAuth, 1, 0, 0).Handler(CmdReset).Doc("connection", "6.2.0", "Reset the connection", kO1)
+      << CommandId("RESET", kConn | kFast | kNoAuth | kTxControl, 1, 0, 0).Handler(CmdReset).Doc("connection", "6.2.0", "Reset the connection", kO1)
       << CommandId("CLIENT", 0, -2, 0, 0).Handler(CmdContainer).Doc("connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.")
              .Sub(CommandId("ID", kConn, 2, 0, 0).Handler(CmdClientId).Doc("connection", "5.0.0", "Returns the client ID for the current connection", kO1))
              .Sub(CommandId("SETNAME", kConn, 3, 0, 0).Handler(CmdClientSetName).Doc("connection", "2.6.9", "Set the current connection name", kO1))

@@ -8,9 +8,10 @@ to both over raw RESP and the reply bytes are compared; every mismatch is printe
 command and both replies, and any mismatch makes the exit code 1.
 
 The script is
-  1. hand-written edge cases (strings, keys, expiry, globs, errors), run once in RESP2 and
-     once again after HELLO 3;
-  2. seeded random sequences over a small key pool, so commands collide (the seed is printed
+  1. hand-written edge cases (strings, hashes, keys, expiry, globs, errors, wrong types), run
+     once in RESP2 and once again after HELLO 3;
+  2. seeded random sequences of string, hash and key commands over a small key pool and a
+     small hash field pool, so commands collide and WRONGTYPE happens (the seed is printed
      and can be set with --seed);
   3. protocol cases on fresh connections: malformed multibulk and inline requests, empty
      lines, split and pipelined writes; compared on the reply bytes and on whether the
@@ -21,6 +22,15 @@ the run, absolute ones lie in the year 2100+, and TTL/PTTL/EXPIRETIME/PEXPIRETIM
 are compared with a 2 s tolerance when both are >= 0. KEYS replies are compared as sets.
 RANDOMKEY is only sent when the reference says the db holds 0 or 1 keys. The HELLO reply
 is compared with its server/version/id values masked.
+
+Hashes: a listpack-encoded hash (<= 512 fields, fields and values <= 64 bytes: Redis 7.0's
+defaults) answers in insertion order, so its replies are compared byte for byte. When the
+reference says a hash is hashtable-encoded (OBJECT ENCODING, asked of the reference only),
+HGETALL/HKEYS/HVALS/HRANDFIELD replies are compared as multisets (of field/value pairs for
+HGETALL and WITHVALUES), and HSCAN from cursor 0 is compared by the union of a full walk,
+each server following its own cursors. SCAN is always compared that way. HRANDFIELD is only
+sent where its answer is determined: missing or wrong-type keys, count 0, count >= the size
+(known from the reference's HLEN just before), or a one-field hash.
 """
 
 import argparse
@@ -38,6 +48,7 @@ DEFAULT_COUNT = 3000
 REPLY_TIMEOUT_S = 5.0
 MAX_PRINTED_REPLY = 400
 MAX_EMBER_FAILURES = 10  # then stop: each may have cost a reply timeout
+MAX_SCAN_PAGES = 20000   # bound on one SCAN/HSCAN walk (a page holds >= 1 bucket)
 
 
 def S(line):
@@ -77,6 +88,63 @@ def replies_equal(cmd, r, e):
     except (ProtocolError, ValueError):
         return False
     return False
+
+
+# Replies whose order is the hash table's own. A hashtable-encoded hash (past 512 fields or a
+# field or value past 64 bytes) answers HGETALL, HKEYS, HVALS, HRANDFIELD and HSCAN in the
+# order of its buckets, which a compatible server need not share; a listpack-encoded one
+# answers in insertion order, which it must. The keyspace itself is always a hash table, so
+# SCAN pages differ too.
+
+class Unordered(list):
+    """A command whose array reply is compared as a multiset ("set") or as a multiset of
+    field/value pairs ("pairs") when the bytes differ: always if key is None, else only when
+    the reference says key is hashtable-encoded right after the command."""
+
+    def __init__(self, cmd, how, key=None):
+        super().__init__(cmd)
+        self.how = how
+        self.key = key
+
+
+class ScanAll(list):
+    """A SCAN or HSCAN command (cursor "0") compared by the union of what the full iteration
+    returns, each server walked with its own cursors; pairs=True for HSCAN's field/value
+    pairs. An error reply to the first page is compared byte for byte. With key set, the
+    full walk happens only when the reference says key is hashtable-encoded; otherwise the
+    single reply is compared byte for byte (a listpack hash answers whole, cursor 0)."""
+
+    def __init__(self, cmd, pairs, key=None):
+        super().__init__(cmd)
+        self.pairs = pairs
+        self.key = key
+
+    def cursor_index(self):
+        return 1 if _name(self) == "SCAN" else 2
+
+
+def _sort_key(value):
+    return harness.encode_value(value)
+
+
+def unordered_equal(r, e, how):
+    """Equal as multisets of elements (how="set") or of field/value pairs (how="pairs"; a
+    flat array, a RESP3 map, or an array of 2-element arrays). The aggregate type must match."""
+    try:
+        rv, ev = harness.parse_reply(r), harness.parse_reply(e)
+    except (ProtocolError, ValueError):
+        return False
+    if rv[0] != ev[0] or not isinstance(rv[1], list) or not isinstance(ev[1], list):
+        return False
+    return _normalise(rv[1], how) == _normalise(ev[1], how)
+
+
+def _normalise(items, how):
+    if how == "pairs" and not all(isinstance(c[1], list) for c in items):
+        if len(items) % 2:
+            return None
+        return sorted(((_sort_key(a), _sort_key(b)) for a, b in zip(items[0::2], items[1::2])))
+    return sorted(_sort_key(c) for c in items)
 
 
 def mask_hello(reply):
@@ -130,26 +198,122 @@ class Pair:
             return None, f"<{type(ex).__name__}: {ex}>"
 
     def run(self, cmd, section, compare=True):
-        """Sends cmd to both; returns the reference reply (bytes) or None on failure."""
+        """Sends cmd to both; returns the reference reply (bytes) or None on failure.
+        Unordered and ScanAll commands are compared as their classes say."""
+        if isinstance(cmd, ScanAll):
+            return self.scan_all(cmd, section, compare)
         self.commands += compare
         data = harness.encode_command(*cmd)
         r, rerr = self._one(self.r, data)
         e, eerr = self._one(self.e, data)
         if rerr is not None:
             raise RuntimeError(f"reference redis failed on {cmd!r}: {rerr}")
-        if eerr is not None or (compare and not replies_equal(cmd, r, e)):
+        if eerr is not None or (compare and not replies_equal(cmd, r, e)
+                                and not self._unordered_ok(cmd, r, e)):
             self.mismatch(section, cmd, r, e if eerr is None else eerr)
         if eerr is not None:
-            self.ember_failures += 1
-            if self.ember_failures > MAX_EMBER_FAILURES:
-                raise EmberDied(f"ember-server failed to answer {self.ember_failures} commands "
-                                f"(last: {cmd!r}); log tail:\n{self.ember_srv.log_tail()}")
-            if not self.ember_srv.alive():
-                raise EmberDied(f"ember-server exited (code {self.ember_srv.proc.returncode}) "
-                                f"after {cmd!r}; log tail:\n{self.ember_srv.log_tail()}")
-            # Keep both sides in step: fresh connections (db 0, RESP2) on both.
-            self.reconnect()
+            self._ember_failed(cmd)
         return r
+
+    def _unordered_ok(self, cmd, r, e):
+        if not isinstance(cmd, Unordered):
+            return False
+        if cmd.key is not None and self.reference_encoding(cmd.key) != b"hashtable":
+            return False
+        return unordered_equal(r, e, cmd.how)
+
+    def reference_encoding(self, key):
+        """OBJECT ENCODING of key on the reference only (read-only, no expired keys exist in
+        this script, so it changes no state); None for a missing key."""
+        reply, err = self._one(self.r, harness.encode_command("OBJECT", "ENCODING", key))
+        if err is not None:
+            raise RuntimeError(f"reference redis failed on OBJECT ENCODING {key!r}: {err}")
+        t, v = harness.parse_reply(reply)
+        return v if t == b"$" else None
+
+    def _ember_failed(self, cmd):
+        self.ember_failures += 1
+        if self.ember_failures > MAX_EMBER_FAILURES:
+            raise EmberDied(f"ember-server failed to answer {self.ember_failures} commands "
+                            f"(last: {cmd!r}); log tail:\n{self.ember_srv.log_tail()}")
+        if not self.ember_srv.alive():
+            raise EmberDied(f"ember-server exited (code {self.ember_srv.proc.returncode}) "
+                            f"after {cmd!r}; log tail:\n{self.ember_srv.log_tail()}")
+        # Keep both sides in step: fresh connections (db 0, RESP2) on both.
+        self.reconnect()
+
+    def scan_all(self, cmd, section, compare=True):
+        """See ScanAll. The first page is cmd itself; a non-error first page to a cursor other
+        than "0" is not compared (where it resumes is the server's own business)."""
+        if cmd.key is not None and self.reference_encoding(cmd.key) != b"hashtable":
+            return self.run(list(cmd), section, compare)
+        ci = cmd.cursor_index()
+        data = harness.encode_command(*cmd)
+        r, rerr = self._one(self.r, data)
+        e, eerr = self._one(self.e, data)
+        if rerr is not None:
+            raise RuntimeError(f"reference redis failed on {cmd!r}: {rerr}")
+        if eerr is not None:
+            self.commands += compare
+            self.mismatch(section, cmd, r, eerr)
+            self._ember_failed(cmd)
+            return r
+        if r.startswith(b"-") or cmd[ci] != "0":
+            compare = compare and r.startswith(b"-")
+            self.commands += compare
+            if compare and r != e:
+                self.mismatch(section, cmd, r, e)
+            return r
+        self.commands += compare
+        rset, rnote = self._walk(self.r, cmd, r)
+        if rnote is not None:
+            raise RuntimeError(f"reference redis: {rnote} for {cmd!r}")
+        eset, enote = self._walk(self.e, cmd, e)
+        if enote is not None:
+            self.mismatch(section, cmd, f"full iteration of {len(rset)} elements", enote)
+            if enote.startswith("<"):
+                self._ember_failed(cmd)
+        elif compare and rset != eset:
+            only_r = sorted(rset - eset)[:20]
+            only_e = sorted(eset - rset)[:20]
+            self.mismatch(section, cmd,
+                          f"{len(rset)} elements; only here: {only_r!r}".encode(),
+                          f"{len(eset)} elements; only here: {only_e!r}".encode())
+        return r
+
+    def _walk(self, conn, cmd, first):
+        """Follows the cursor from the reply `first` to 0. Returns (set of elements, None) or
+        (partial set, note) when a page is not [bulk cursor, array of bulks] or the walk does
+        not end within MAX_SCAN_PAGES pages."""
+        ci = cmd.cursor_index()
+        found = set()
+        reply = first
+        for _ in range(MAX_SCAN_PAGES):
+            try:
+                t, items = harness.parse_reply(reply)
+                ok = (t == b"*" and isinstance(items, list) and len(items) == 2
+                      and items[0][0] == b"$" and items[1][0] == b"*"
+                      and all(c[0] == b"$" for c in items[1][1]))
+            except (ProtocolError, ValueError):
+                ok = False
+            if ok and cmd.pairs:
+                ok = len(items[1][1]) % 2 == 0
+            if not ok:
+                return found, f"page not [cursor, [bulk...]]: {show(reply)}"
+            elems = [c[1] for c in items[1][1]]
+            if cmd.pairs:
+                found.update(zip(elems[0::2], elems[1::2]))
+            else:
+                found.update(elems)
+            cursor = items[0][1]
+            if cursor == b"0":
+                return found, None
+            page = list(cmd)
+            page[ci] = cursor
+            reply, err = self._one(conn, harness.encode_command(*page))
+            if err is not None:
+                return found, err
+        return found, f"cursor not back to 0 after {MAX_SCAN_PAGES} pages"
 
     def mismatch(self, section, cmd, r, e):
         self.mismatches.append((section, cmd, r, e))
@@ -369,6 +533,7 @@ def edge_cases(lists_ok):
     add([["MSET"] + [f"mk{i}" for i in range(3000)],
          ["MGET"] + [f"mk{i}" for i in range(0, 3000, 3)],
          ["DEL"] + [f"mk{i}" for i in range(0, 3000, 2)], S("DBSIZE"), S("FLUSHDB")])
+    add(hash_edge_cases())
     if lists_ok:
         add([S("DEL lst"), S("LPUSH lst a b"), S("TYPE lst"), S("GET lst"), S("SET lst x XX GET"),
              S("INCR lst"), S("APPEND lst x"), S("STRLEN lst"), S("GETRANGE lst 0 1"),
@@ -379,6 +544,241 @@ def edge_cases(lists_ok):
              S("TYPE lst3"), S("SET lst2 v GET"), S("SET lst2 v"), S("TYPE lst2"),
              S("DEL lst3"), S("DECR lst3")])
     add([S("FLUSHALL")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# 1b. Hash edge cases
+# --------------------------------------------------------------------------------------------
+
+# Redis 7.0's defaults (config.c): hash-max-listpack-entries 512, hash-max-listpack-value 64.
+# (128 is the zset default, not the hash one.)
+LP_ENTRIES = 512
+V64 = "v" * 64   # the longest field or value a listpack hash keeps
+V65 = "v" * 65   # one byte more: hashtable
+
+
+def fields(n, prefix="f", value="v"):
+    """f0 v0 f1 v1 ... for n fields."""
+    return sum([[f"{prefix}{i}", f"{value}{i}"] for i in range(n)], [])
+
+
+def hash_edge_cases():
+    c = []
+    add = c.extend
+    # Arity: every command, one argument short and (where the arity is fixed) one too many.
+    add([S("HSET"), S("HSET h"), S("HSET h f"), S("HSET h f v g"), S("HSET h f v g w x"),
+         S("HSETNX h f"), S("HSETNX h f v x"), S("HGET h"), S("HGET h f x"), S("HMGET h"),
+         S("HMSET h"), S("HMSET h f"), S("HMSET h f v g"), S("HGETALL"), S("HGETALL h x"),
+         S("HKEYS"), S("HKEYS h x"), S("HVALS"), S("HVALS h x"), S("HLEN"), S("HLEN h x"),
+         S("HEXISTS h"), S("HEXISTS h f x"), S("HDEL h"), S("HINCRBY h f"),
+         S("HINCRBY h f 1 2"), S("HINCRBYFLOAT h f"), S("HINCRBYFLOAT h f 1 2"),
+         S("HSTRLEN h"), S("HSTRLEN h f x"), S("HRANDFIELD"), S("HSCAN h"), S("HSCAN"),
+         S("hset h"), S("HsEt h f"), S("EXISTS h")])
+    # Basics, replies on missing keys and fields, duplicate fields in one HSET.
+    add([S("DEL h"), S("HGET h f"), S("HMGET h a b"), S("HGETALL h"), S("HKEYS h"), S("HVALS h"),
+         S("HLEN h"), S("HEXISTS h f"), S("HSTRLEN h f"), S("HDEL h f"), S("HSCAN h 0"),
+         S("HSET h f v"), S("TYPE h"), S("OBJECT ENCODING h"), S("HSET h f v2 g w"),
+         S("HGET h f"), S("HGET h nosuch"), S("HMGET h f nosuch g f"), S("HLEN h"),
+         S("HEXISTS h g"), S("HEXISTS h nosuch"), S("HSET h a 1 a 2 a 3"), S("HGET h a"),
+         S("HGETALL h"), S("HMSET h b 1 c 2"), S("HMSET h b 1"), S("HGETALL h"),
+         S("HSETNX h b 9"), S("HSETNX h d 4"), S("HSETNX newh x y"), S("HGETALL newh"),
+         ["HSET", "h", "", "empty-field"], ["HSET", "h", "ef", ""], ["HGET", "h", ""],
+         ["HSTRLEN", "h", "ef"], ["HSET", "h", "bin\x00f", "bin\x00v\xff"],
+         ["HGET", "h", "bin\x00f"], ["HSET", "h", "sp ace", "va lue"], ["HEXISTS", "h", ""],
+         S("HKEYS h"), S("HVALS h"), S("HGETALL h"), S("HLEN h"), S("hget h f"),
+         S("HGET H f")])
+    # Insertion order of a listpack hash: updates keep a field's place, deletes close the gap,
+    # re-added fields go to the end, HINCRBY/HSETNX of new fields append.
+    add([S("DEL o"), S("HSET o c 3 a 1 b 2"), S("HGETALL o"), S("HSET o a 10"), S("HGETALL o"),
+         S("HDEL o c"), S("HGETALL o"), S("HSET o c 30 d 4"), S("HKEYS o"), S("HVALS o"),
+         S("HINCRBY o a 5"), S("HINCRBY o e 1"), S("HINCRBYFLOAT o b 0.5"),
+         S("HINCRBYFLOAT o g 2.5"), S("HSETNX o h 8"), S("HGETALL o"), S("HDEL o a e nosuch e"),
+         S("HGETALL o"), S("HMSET o b 1 a 2"), S("HGETALL o"), S("HRANDFIELD o 100"),
+         S("HRANDFIELD o 100 WITHVALUES"), S("HSCAN o 0"), S("HDEL o b c d g h a"),
+         S("EXISTS o"), S("TYPE o"), S("HLEN o"), S("HGETALL o"), S("HSCAN o 0"),
+         S("HINCRBY o x 1"), S("TYPE o"), S("HDEL o x x"), S("EXISTS o"), S("HDEL o x")])
+    # HINCRBY: integer parsing of the stored value and the increment, overflow.
+    add([S("DEL n"), S("HINCRBY n c 5"), S("HINCRBY n c -7"), S("HGET n c"),
+         S("HSET n m 9223372036854775807"), S("HINCRBY n m 1"), S("HINCRBY n m 0"),
+         S("HGET n m"), S("HINCRBY n m -9223372036854775808"), S("HGET n m"),
+         S("HSET n m -9223372036854775808"), S("HINCRBY n m -1"),
+         S("HINCRBY n m 9223372036854775807"), S("HGET n m"),
+         S("HINCRBY n new -9223372036854775808"), S("HINCRBY n new -1"),
+         S("HINCRBY n c abc"), S("HINCRBY n c 1.5"), ["HINCRBY", "n", "c", ""],
+         ["HINCRBY", "n", "c", " 1"], S("HINCRBY n c +1"), S("HINCRBY n c 01"),
+         S("HINCRBY n c -0"), S("HINCRBY n c 9223372036854775808"),
+         S("HINCRBY n c 99999999999999999999"), S("HGET n c"),
+         S("HSET n s abc"), S("HINCRBY n s 1"), S("HSET n s 1.5"), S("HINCRBY n s 1"),
+         S("HSET n s 01"), S("HINCRBY n s 1"), S("HSET n s +1"), S("HINCRBY n s 1"),
+         S("HSET n s -0"), S("HINCRBY n s 1"), ["HSET", "n", "s", " 1"], S("HINCRBY n s 1"),
+         ["HSET", "n", "s", ""], S("HINCRBY n s 1"), S("HSET n s 9223372036854775808"),
+         S("HINCRBY n s 1"), S("HSET n s 1e3"), S("HINCRBY n s 1"), S("HSET n s 0x10"),
+         S("HINCRBY n s 1"), S("HSET n s 12345678901234567890"), S("HINCRBY n s 1"),
+         S("HSET n s -9223372036854775809"), S("HINCRBY n s -1"), S("HGETALL n"),
+         S("OBJECT ENCODING n")])
+    # HINCRBYFLOAT: parsing and the %.17Lg-style formatting of the result.
+    add([S("DEL fl"), S("HSET fl f 10.5"), S("HINCRBYFLOAT fl f 0.1"), S("HINCRBYFLOAT fl f -5"),
+         S("HINCRBYFLOAT fl f 1e3"), S("HINCRBYFLOAT fl f 5.0e3"), S("HGET fl f"),
+         S("HINCRBYFLOAT fl f -0"), S("HINCRBYFLOAT fl z -0"), S("HGET fl z"),
+         S("HINCRBYFLOAT fl z -0.0"), S("HSET fl z -0"), S("HINCRBYFLOAT fl z 0"),
+         S("HINCRBYFLOAT fl nz -0.0"), S("HINCRBYFLOAT fl new 3.0"), S("HGET fl new"),
+         S("OBJECT ENCODING fl"), S("HGETALL fl"), S("HINCRBYFLOAT fl f 1.5e308"),
+         S("OBJECT ENCODING fl"), S("HINCRBYFLOAT fl f 1.5e308"), S("HGET fl f"),
+         S("HINCRBYFLOAT fl f -3e308"), S("HSET fl f 0"), S("HINCRBYFLOAT fl f inf"),
+         S("HINCRBYFLOAT fl f -inf"), S("HINCRBYFLOAT fl f +inf"), S("HINCRBYFLOAT fl f nan"),
+         S("HINCRBYFLOAT fl f abc"), ["HINCRBYFLOAT", "fl", "f", ""], S("HINCRBYFLOAT fl f 1e400"),
+         S("HINCRBYFLOAT fl f 0x10"), S("HINCRBYFLOAT fl f 1e-300"), S("HINCRBYFLOAT fl f 3"),
+         S("HINCRBYFLOAT fl f 0.1"), S("HINCRBYFLOAT fl f 0.2"), S("HGET fl f"),
+         S("HSET fl g 0.1"), S("HINCRBYFLOAT fl g 0.2"), S("HINCRBYFLOAT fl g 1e20"),
+         S("HINCRBYFLOAT fl g 1e-20"), S("HINCRBYFLOAT fl g -1e20"), S("HSET fl g 1e300"),
+         S("HINCRBYFLOAT fl g 0"), S("HINCRBYFLOAT fl f 1.0e1"), S("HINCRBYFLOAT fl f .5"),
+         S("HINCRBYFLOAT fl f 5."), ["HINCRBYFLOAT", "fl", "f", " 1"], S("HINCRBYFLOAT fl f 1 "),
+         S("HSET fl s abc"), S("HINCRBYFLOAT fl s 1"), S("HSET fl s inf"),
+         S("HINCRBYFLOAT fl s 1"), S("HSET fl s nan"), S("HINCRBYFLOAT fl s 1"),
+         S("HSET fl s 1e5"), S("HINCRBYFLOAT fl s 1"), S("HSET fl s 5.0e-2"),
+         S("HINCRBYFLOAT fl s 0"), ["HSET", "fl", "s", " 1"], S("HINCRBYFLOAT fl s 1"),
+         ["HSET", "fl", "s", ""], S("HINCRBYFLOAT fl s 1"), S("HSET fl s 9223372036854775807"),
+         S("HINCRBYFLOAT fl s 1"), S("HSET fl s 1.7976931348623157e308"),
+         S("HINCRBYFLOAT fl s 1.7976931348623157e308"), S("HINCRBYFLOAT fl s 0"),
+         S("HINCRBY fl s 1"), S("HSET fl s 7"), S("HINCRBYFLOAT fl s 1.5"), S("HINCRBY fl s 1"),
+         Unordered(S("HGETALL fl"), "pairs", "fl"), S("HINCRBYFLOAT fl big 1.5e308"),
+         S("HSTRLEN fl big"), S("OBJECT ENCODING fl"),
+         Unordered(S("HGETALL fl"), "pairs", "fl")])
+    # HSTRLEN of values stored as integers in a listpack.
+    add([S("DEL sl"), S("HSET sl i 123 n -9223372036854775808 x 9223372036854775807 z -0 p 007"),
+         S("HSET sl q 0 r -1 t 12345678901234567890 u 1.0"), ["HSET", "sl", "e", ""],
+         S("HSTRLEN sl i"), S("HSTRLEN sl n"), S("HSTRLEN sl x"), S("HSTRLEN sl z"),
+         S("HSTRLEN sl p"), S("HSTRLEN sl q"), S("HSTRLEN sl r"), S("HSTRLEN sl t"),
+         S("HSTRLEN sl u"), S("HSTRLEN sl e"), S("HSTRLEN sl nosuch"), S("HSTRLEN nosuch f"),
+         S("HINCRBY sl i 877"), S("HSTRLEN sl i"), S("HGETALL sl"), S("HVALS sl")])
+    # HRANDFIELD where the answer is determined.
+    add([S("HRANDFIELD nosuch"), S("HRANDFIELD nosuch 5"), S("HRANDFIELD nosuch -5"),
+         S("HRANDFIELD nosuch 0 WITHVALUES"), S("HRANDFIELD nosuch 5 WITHVALUES"),
+         S("HRANDFIELD nosuch abc"), S("DEL r1 r3"), S("HSET r1 only 1"), S("HRANDFIELD r1"),
+         S("HRANDFIELD r1 1"), S("HRANDFIELD r1 -3"), S("HRANDFIELD r1 -2 WITHVALUES"),
+         S("HRANDFIELD r1 5 withvalues"), S("HSET r3 c 3 a 1 b 2"), S("HRANDFIELD r3 0"),
+         S("HRANDFIELD r3 0 WITHVALUES"), S("HRANDFIELD r3 3"), S("HRANDFIELD r3 4"),
+         S("HRANDFIELD r3 3 WITHVALUES"), S("HRANDFIELD r3 9223372036854775807"),
+         S("HRANDFIELD r3 4611686018427387903 WITHVALUES"),
+         S("HRANDFIELD r3 4611686018427387904 WITHVALUES"),
+         S("HRANDFIELD r3 -4611686018427387904 WITHVALUES"),
+         S("HRANDFIELD r3 -9223372036854775808"), S("HRANDFIELD r3 -9223372036854775807 FOO"),
+         S("HRANDFIELD r3 9223372036854775808"), S("HRANDFIELD r3 abc"),
+         S("HRANDFIELD r3 1.5"), S("HRANDFIELD r3 2 FOO"), S("HRANDFIELD r3 2 WITHVALUES x"),
+         ["HRANDFIELD", "r3", ""]])
+    # HSCAN of small (listpack) hashes: one reply with everything and cursor 0, whatever the
+    # cursor and COUNT; MATCH filters fields (integers as their decimal text).
+    add([S("DEL sc"), S("HSET sc f1 a f2 b g1 c 10 d 123 e -5 f"), S("HSCAN sc 0"),
+         S("HSCAN sc 0 COUNT 1"), S("HSCAN sc 0 COUNT 1000"), S("HSCAN sc 7"),
+         S("HSCAN sc 18446744073709551615"), S("HSCAN sc -1"), S("HSCAN sc 18446744073709551616"),
+         S("HSCAN sc 0 MATCH f*"), S("HSCAN sc 0 MATCH 1*"), S("HSCAN sc 0 MATCH *3"),
+         S("HSCAN sc 0 MATCH nosuch*"), S("HSCAN sc 0 MATCH [fg]1 COUNT 2"),
+         S("HSCAN sc 0 match ?1"), S("HSCAN sc 0 MATCH f* MATCH g*"), S("HSCAN sc abc"),
+         ["HSCAN", "sc", " 0"], S("HSCAN sc 1.5"), S("HSCAN sc 0 COUNT 0"),
+         S("HSCAN sc 0 COUNT -1"), S("HSCAN sc 0 COUNT abc"), S("HSCAN sc 0 COUNT"),
+         S("HSCAN sc 0 MATCH"), S("HSCAN sc 0 FOO bar"), S("HSCAN sc 0 TYPE hash"),
+         S("HSCAN sc 0 NOVALUES"), S("HSCAN nosuch 0"), S("HSCAN nosuch 0 MATCH x"),
+         S("HSCAN nosuch abc"), S("HSCAN sc 00")])
+    # Encodings: listpack up to 512 fields and 64-byte fields and values, then hashtable for
+    # good (deleting fields does not convert back). Orders of hashtable replies are free;
+    # 128 and 129 fields (zset's threshold) are still listpack, in insertion order.
+    n = LP_ENTRIES
+    add([S("DEL big"), ["HSET", "big"] + fields(128), S("OBJECT ENCODING big"), S("HLEN big"),
+         S("HGETALL big"), S("HKEYS big"), S("HSCAN big 0"), S("HRANDFIELD big 128"),
+         S("HSET big f0 again"), S("HSET big f128 v128"), S("OBJECT ENCODING big"),
+         S("HGETALL big"), ["HSET", "big"] + fields(n), S("OBJECT ENCODING big"), S("HLEN big"),
+         S("HGETALL big"), S("HVALS big"), S("HSCAN big 0 COUNT 1"),
+         S(f"HRANDFIELD big {n} WITHVALUES"), S(f"HSET big f{n} v"), S("OBJECT ENCODING big"),
+         S("HLEN big"), S(f"HDEL big f{n} f{n - 1}"), S("OBJECT ENCODING big"), S("HLEN big"),
+         Unordered(S("HGETALL big"), "pairs"), Unordered(S("HKEYS big"), "set"),
+         Unordered(S("HVALS big"), "set"), Unordered(S(f"HRANDFIELD big {n - 1}"), "set"),
+         Unordered(S("HRANDFIELD big 1000"), "set"),
+         Unordered(S("HRANDFIELD big 9223372036854775807"), "set"),
+         Unordered(S("HRANDFIELD big 1000 WITHVALUES"), "pairs"), S("HRANDFIELD big 0"),
+         S(f"HMGET big f0 f1 f126 f{n - 2} f{n - 1} nosuch"), S("HGET big f5"),
+         S("HSTRLEN big f10"),
+         S("HINCRBY big f0 1"), S("HSET big cnt 5"), S("HINCRBY big cnt 5"),
+         S("HINCRBYFLOAT big cnt 0.5"), S("HEXISTS big f1"),
+         ScanAll(S("HSCAN big 0"), True), ScanAll(S("HSCAN big 0 COUNT 1"), True),
+         ScanAll(S("HSCAN big 0 COUNT 1000"), True), ScanAll(S("HSCAN big 0 MATCH f1*"), True),
+         ScanAll(S("HSCAN big 0 MATCH nosuch"), True), ScanAll(S("HSCAN big abc"), True),
+         ScanAll(S("HSCAN big 0 COUNT 0"), True), ScanAll(S("HSCAN big 0 MATCH"), True),
+         ScanAll(["HSCAN", "big", "0", "MATCH", "f[0-3]", "COUNT", "3"], True)])
+    # Conversion on each way of growing past 512 fields, and on long fields and values.
+    add([S("DEL e1 e2 e3 e4 e5 e6 e7 e8 e9"),
+         ["HSET", "e1"] + fields(n), S("HSETNX e1 f0 x"), S("OBJECT ENCODING e1"),
+         S("HSETNX e1 new x"), S("OBJECT ENCODING e1"),
+         ["HSET", "e2"] + fields(n), S("HINCRBY e2 new 1"), S("OBJECT ENCODING e2"),
+         ["HSET", "e3"] + fields(n), S("HINCRBYFLOAT e3 new 1"), S("OBJECT ENCODING e3"),
+         ["HMSET", "e4"] + fields(n + 1), S("OBJECT ENCODING e4"), S("HLEN e4"),
+         ["HMSET", "e4b"] + fields(n), S("OBJECT ENCODING e4b"), S("DEL e4b"),
+         ["HSET", "e5", "a", V64, "b", "1"], S("OBJECT ENCODING e5"), S("HGETALL e5"),
+         ["HSET", "e5", "c", V65], S("OBJECT ENCODING e5"), S("HSTRLEN e5 c"),
+         Unordered(S("HGETALL e5"), "pairs"), S("HDEL e5 c"), S("OBJECT ENCODING e5"),
+         ["HSET", "e6", "x" * 64, "v"], S("OBJECT ENCODING e6"),
+         ["HSET", "e6", "x" * 65, "v"], S("OBJECT ENCODING e6"),
+         ["HSETNX", "e7", "f", V65], S("OBJECT ENCODING e7"), ["HSETNX", "e7", "g", "1"],
+         Unordered(S("HGETALL e7"), "pairs"),
+         ["HMSET", "e8", "f", "1", "g", V65], S("OBJECT ENCODING e8"),
+         ["HSET", "e9"] + fields(n, value=V64[:60]), S("OBJECT ENCODING e9"), S("HGETALL e9"),
+         ["HSET", "e9", "f0", V65], S("OBJECT ENCODING e9"), Unordered(S("HVALS e9"), "set"),
+         ["HSET", "e10", "n", "1"], S("HINCRBY e10 n 99999999"), S("OBJECT ENCODING e10"),
+         S("HDEL e1 " + " ".join(f"f{i}" for i in range(n)) + " new"), S("EXISTS e1"),
+         S("DEL e2 e3 e4 e5 e6 e7 e8 e9 e10")])
+    # TYPE, keyspace commands and expiry on hash keys.
+    add([S("DEL k1 k2 k3"), S("HSET k1 c 3 a 1 b 2"), S("TYPE k1"), S("EXISTS k1"),
+         S("RENAME k1 k2"), S("EXISTS k1"), S("TYPE k2"), S("HGETALL k2"), S("COPY k2 k3"),
+         S("HSET k3 d 4"), S("HGETALL k2"), S("HGETALL k3"), S("COPY k2 k3"),
+         S("COPY k2 k3 REPLACE"), S("HGETALL k3"), S("RENAMENX k2 k3"), S("RENAMENX k2 k1"),
+         S("HGETALL k1"), S("EXPIRE k1 100000"), S("TTL k1"), S("HSET k1 z 26"), S("TTL k1"),
+         S("HDEL k1 z"), S("TTL k1"), S("HINCRBY k1 a 1"), S("TTL k1"), S("RENAME k1 k2"),
+         S("TTL k2"), S("COPY k2 k4"), S("TTL k4"), S("PERSIST k2"), S("TTL k2"),
+         S("PERSIST k2"), S(f"EXPIREAT k2 {FAR}"), S("EXPIRETIME k2"), S("PEXPIRE k2 100000000"),
+         S("PTTL k2"), S("HDEL k2 a b c"), S("EXISTS k2"), S("TTL k2"), S("HSET k2 a 1"),
+         S("TTL k2"), S("SET k2 str"), S("TYPE k2"), S("HSET k2 a 1"), S("DEL k2"),
+         S("HSET k2 a 1"), S("EXPIRE k2 0"), S("EXISTS k2"), S("HSET k2 a 1"),
+         S("EXPIREAT k2 1"), S("HGET k2 a"), S("HSET mv a 1 b 2"), S("MOVE mv 1"),
+         S("EXISTS mv"), S("SELECT 1"), S("TYPE mv"), S("HGETALL mv"), S("HSET mv c 3"),
+         S("MOVE mv 0"), S("SELECT 0"), S("HGETALL mv"), S("HSET mv2 x 1"), S("SELECT 1"),
+         S("HSET mv2 y 2"), S("MOVE mv2 0"), S("DEL mv2"), S("SELECT 0"), S("HGETALL mv2"),
+         S("COPY mv mv DB 1"), S("SELECT 1"), S("HGETALL mv"), S("FLUSHDB"), S("SELECT 0"),
+         S("MOVE mv 16"), S("MOVE mv abc"), S("MOVE nosuch 1"),
+         ["HSET", "bigk"] + fields(n + 8), S("RENAME bigk bigk2"), S("OBJECT ENCODING bigk2"),
+         S("COPY bigk2 bigk3"), S("OBJECT ENCODING bigk3"), S("HLEN bigk3"),
+         Unordered(S("HGETALL bigk3"), "pairs"), S("MOVE bigk3 2"), S("SELECT 2"),
+         S("OBJECT ENCODING bigk3"), Unordered(S("HKEYS bigk3"), "set"), S("FLUSHDB"),
+         S("SELECT 0"), S("UNLINK bigk2 k3 k4 mv"), S("DBSIZE")])
+    # SCAN by type: the keyspace is a hash table on every server, so whole walks compare.
+    add([S("FLUSHDB"), S("HSET h1 a 1"), S("HSET h2 a 1"), S("HSET hx a 1"), S("SET s1 v"),
+         S("SET h3 v"), ["HSET", "hbig"] + fields(LP_ENTRIES + 1), S("SET n1 5"),
+         ScanAll(S("SCAN 0 TYPE hash"), False), ScanAll(S("SCAN 0 TYPE string"), False),
+         ScanAll(S("SCAN 0 TYPE HASH"), False), ScanAll(S("SCAN 0 TYPE list"), False),
+         ScanAll(S("SCAN 0 TYPE nosuch"), False), ScanAll(S("SCAN 0 MATCH h* TYPE hash"), False),
+         ScanAll(S("SCAN 0 TYPE hash MATCH h? COUNT 1"), False),
+         ScanAll(S("SCAN 0 COUNT 2"), False), ScanAll(S("SCAN 0 TYPE"), False),
+         ScanAll(S("SCAN abc TYPE hash"), False), S("DBSIZE"), S("FLUSHDB")])
+    # Wrong type, both ways.
+    add([S("DEL hsh str"), S("HSET hsh a b"), S("TYPE hsh"), S("GET hsh"),
+         S("SET hsh x XX GET"), S("SET hsh x GET"), S("SET hsh x NX GET"), S("INCR hsh"),
+         S("INCRBY hsh 1"), S("DECR hsh"), S("DECRBY hsh 1"), S("INCRBYFLOAT hsh 1"),
+         S("APPEND hsh x"), S("STRLEN hsh"), S("GETRANGE hsh 0 1"), S("SUBSTR hsh 0 1"),
+         S("SETRANGE hsh 0 x"), ["SETRANGE", "hsh", "0", ""], S("SETRANGE hsh -1 x"),
+         S("SETBIT hsh 0 1"), S("GETBIT hsh 0"), S("BITCOUNT hsh"), S("BITCOUNT hsh 0 -1"),
+         S("BITPOS hsh 1"), S("GETDEL hsh"), S("GETEX hsh"), S("GETEX hsh EX 100000"),
+         S("GETEX hsh PERSIST"), S("GETSET hsh v"), S("MGET hsh nosuch"), S("SETNX hsh v"),
+         S("MSETNX hsh v zz v"), S("EXISTS zz"), S("HGETALL hsh"), S("SET str v"),
+         S("HSET str f v"), S("HSETNX str f v"), S("HMSET str f v"), S("HGET str f"),
+         S("HMGET str f"), S("HGETALL str"), S("HKEYS str"), S("HVALS str"), S("HLEN str"),
+         S("HEXISTS str f"), S("HDEL str f"), S("HINCRBY str f 1"), S("HINCRBYFLOAT str f 1"),
+         S("HSTRLEN str f"), S("HRANDFIELD str"), S("HRANDFIELD str 2"),
+         S("HRANDFIELD str -2 WITHVALUES"), S("HRANDFIELD str abc"), S("HSCAN str 0"),
+         S("HSCAN str abc"), S("HSCAN str 0 COUNT 0"), S("GET str"), S("RENAME hsh hsh2"),
+         S("TYPE hsh2"), S("COPY hsh2 hsh3"), S("TYPE hsh3"), S("SET hsh2 v GET"),
+         S("SET hsh2 v"), S("TYPE hsh2"), S("GET hsh2"), S("MSET hsh3 m"), S("TYPE hsh3"),
+         S("HSET hsh3 a 1"), S("HSET hsh4 a 1"), S("RENAME hsh4 str"), S("TYPE str"),
+         S("HGET str a"), S("DEL hsh3"), S("DECR hsh3"), S("SET big 1"), S("TYPE big"),
+         S("FLUSHDB")])
     return c
 
 
@@ -404,9 +804,18 @@ EXPIRE_OPTS = [[], [], [], ["NX"], ["XX"], ["GT"], ["LT"], ["nx"], ["NX", "XX"],
                ["FOO"], ["XX", "GT"]]
 
 
+# Hash fields: a small pool so fields collide; integers, the empty field, binary bytes. A
+# 65-byte field (rare) turns a hash into a hashtable, a 64-byte one does not.
+FIELDS = ["f1", "f2", "f3", "a", "b", "", "1", "-1", "10", "f1 ", "\x00\xff"]
+FIELD_PATTERNS = ["*", "f*", "?", "[ab]", "f[12]", "", "1*", "*1", "\\*", "[^f]*"]
+SCAN_TYPES = ["hash", "string", "HASH", "list", "nosuch"]
+HASH_FAVOURED = ["k1", "k2", "hello", "a*b"]
+
 READ_ONLY = {"GET", "MGET", "EXISTS", "TYPE", "KEYS", "TTL", "PTTL", "EXPIRETIME",
              "PEXPIRETIME", "STRLEN", "GETRANGE", "GETBIT", "BITCOUNT", "BITPOS", "DBSIZE",
-             "RANDOMKEY", "OBJECT", "PING", "ECHO", "NOSUCHCMD", "GETT", "SETX"}
+             "RANDOMKEY", "OBJECT", "PING", "ECHO", "NOSUCHCMD", "GETT", "SETX", "SCAN",
+             "HGET", "HMGET", "HGETALL", "HKEYS", "HVALS", "HLEN", "HEXISTS", "HSTRLEN",
+             "HRANDFIELD", "HSCAN"}
 
 
 class RandomScript:
@@ -469,6 +878,88 @@ class RandomScript:
             opts += rng.choice([["NX", "XX"], ["EX", "10", "PX", "10"], ["KEEPTTL", "EX", "10"],
                                 ["FOO"], ["EX"]])
         return opts
+
+    def hkey(self):
+        """Hash commands favour four keys of the pool, so hashes live long enough to grow;
+        string and key commands still reach the same keys."""
+        if self.rng.random() < 0.5:
+            return self.rng.choice(HASH_FAVOURED)
+        return self.key()
+
+    def field(self):
+        r = self.rng.random()
+        if r < 0.02:
+            return "F" * 65
+        if r < 0.04:
+            return "G" * 64
+        return self.rng.choice(FIELDS)
+
+    def hval(self):
+        r = self.rng.random()
+        if r < 0.03:
+            return "V" * 65
+        if r < 0.05:
+            return "W" * 64
+        return self.val()
+
+    def pairs(self, lo=1, hi=3):
+        return sum([[self.field(), self.hval()] for _ in range(self.rng.randint(lo, hi))], [])
+
+    def many_fields(self):
+        """HSET with up to 530 fields of their own (bf0 ...): listpack up to 512, else hashtable."""
+        n = self.rng.choice([5, 60, 128, 129, 300, 511, 512, 513, 530])
+        return ["HSET", self.hkey()] + sum([[f"bf{i}", str(i)] for i in range(n)], [])
+
+    def hscan(self):
+        rng = self.rng
+        k = self.hkey()
+        cursor = rng.choice(["0", "0", "0", "0", "7", "abc", "-1"])
+        opts = rng.choice([[], [], ["MATCH", rng.choice(FIELD_PATTERNS)],
+                           ["COUNT", rng.choice(["1", "3", "100"])],
+                           ["MATCH", rng.choice(FIELD_PATTERNS), "COUNT", rng.choice(["1", "5"])],
+                           ["COUNT", rng.choice(["0", "-1", "x"])], ["MATCH"], ["FOO", "x"]])
+        return ScanAll(["HSCAN", k, cursor] + opts, True, key=k)
+
+    def scan(self):
+        rng = self.rng
+        opts = rng.choice([["TYPE", rng.choice(SCAN_TYPES)], ["TYPE", "hash"],
+                           ["MATCH", rng.choice(PATTERNS), "TYPE", rng.choice(SCAN_TYPES)],
+                           ["COUNT", "2", "TYPE", "hash"], [], ["TYPE"], ["COUNT", "0"]])
+        return ScanAll(["SCAN", rng.choice(["0"] * 9 + ["x"])] + opts, False)
+
+    def hrandfield(self, key, hlen_reply):
+        """An HRANDFIELD whose reply is determined, given the reference's HLEN of key just
+        before: every form on a missing or wrong-type key, and on a hash a count of 0, a count
+        >= its size, or (one field) anything."""
+        rng = self.rng
+        n = int(hlen_reply[1:-2]) if hlen_reply.startswith(b":") else 0
+        if n == 0:
+            args = rng.choice([[], [rng.choice(["-5", "0", "3", "abc", "-9223372036854775808"])],
+                               [rng.choice(["-5", "0", "3"]), "WITHVALUES"]])
+        elif n == 1:
+            args = rng.choice([[], ["-3"], ["-3", "WITHVALUES"], ["1"], ["5", "WITHVALUES"],
+                               ["0"], ["-1"]])
+        else:
+            count = rng.choice(["0", str(n), str(n + 1), str(n + 3), "9223372036854775807",
+                                "abc", "-9223372036854775808"])
+            args = [count]
+            if count != "9223372036854775807" and rng.random() < 0.4:
+                args.append(rng.choice(["WITHVALUES", "WITHVALUES", "withvalues", "FOO"]))
+        how = "pairs" if args[1:] and args[1].upper() == "WITHVALUES" else "set"
+        return Unordered([self.randcase("HRANDFIELD"), key] + args, how, key)
+
+    def hash_read(self, key):
+        """A read of a whole hash, compared in any order when it is hashtable-encoded."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.3:
+            return Unordered(["HGETALL", key], "pairs", key)
+        if r < 0.45:
+            return Unordered([rng.choice(["HKEYS", "HVALS"]), key], "set", key)
+        if r < 0.75:
+            return ScanAll(["HSCAN", key, "0"] + rng.choice(
+                [[], ["COUNT", "3"], ["MATCH", rng.choice(FIELD_PATTERNS)]]), True, key=key)
+        return ["HLEN", key]
 
     def randcase(self, name):
         if self.rng.random() < 0.1:
@@ -544,6 +1035,35 @@ class RandomScript:
             (0.5, lambda: rng.choice([["GET"], ["SET", k()], ["INCRBY", k()],
                                       ["GETRANGE", k(), "0"], ["EXPIRE", k()]])),
         ]
+        f, hv, k = self.field, self.hval, self.hkey
+        table += [
+            (5, lambda: ["HSET", k()] + self.pairs() + ([f()] if rng.random() < 0.04 else [])),
+            (1, lambda: ["HMSET", k()] + self.pairs()),
+            (1.5, lambda: ["HSETNX", k(), f(), hv()]),
+            (4, lambda: ["HGET", k(), f()]),
+            (2, lambda: ["HMGET", k()] + [f() for _ in range(rng.randint(1, 4))]),
+            (3, lambda: (lambda key: Unordered(["HGETALL", key], "pairs", key))(k())),
+            (1.5, lambda: (lambda key: Unordered(["HKEYS", key], "set", key))(k())),
+            (1.5, lambda: (lambda key: Unordered(["HVALS", key], "set", key))(k())),
+            (3, lambda: ["HLEN", k()]),  # sometimes followed by HRANDFIELD, see below
+            (2, lambda: ["HEXISTS", k(), f()]),
+            (3, lambda: ["HDEL", k()] + [f() for _ in range(rng.randint(1, 3))]),
+            (3, lambda: ["HINCRBY", k(), f(), rng.choice(INT_ARGS)
+                         if rng.random() < 0.4 else str(rng.randint(-50, 50))]),
+            (2, lambda: ["HINCRBYFLOAT", k(), f(), rng.choice(FLOAT_ARGS)
+                         if rng.random() < 0.5 else f"{rng.uniform(-100, 100):.3f}"]),
+            (1.5, lambda: ["HSTRLEN", k(), f()]),
+            (2, self.hscan),
+            (1.5, self.many_fields),
+            (1, self.scan),
+            (0.5, lambda: rng.choice([["HSET", k()], ["HSET", k(), f()],
+                                      ["HSET", k(), f(), v(), f()], ["HGET", k()], ["HMGET", k()],
+                                      ["HDEL", k()], ["HLEN"], ["HINCRBY", k(), f()],
+                                      ["HSCAN", k()], ["HRANDFIELD"], ["HSTRLEN", k()],
+                                      ["HGETALL"], ["HEXISTS", k()], ["HKEYS"],
+                                      ["HVALS", k(), "x"], ["HSETNX", k(), f()],
+                                      ["HINCRBYFLOAT", k(), f()], ["HMSET", k(), f()]])),
+        ]
         if self.lists_ok:
             table.append((1.5, lambda: ["LPUSH", k(), v()]))
         weights = [w for w, _ in table]
@@ -554,6 +1074,21 @@ class RandomScript:
                 reply = yield cmd
                 if reply in (b":0\r\n", b":1\r\n") and rng.random() < 0.5:
                     yield ["RANDOMKEY"]
+                continue
+            if cmd[0] in ("HSET", "HMSET", "HSETNX") and len(cmd) > 3 and rng.random() < 0.4:
+                # A burst of reads of the hash just written, in its current encoding.
+                yield cmd
+                for _ in range(rng.randint(1, 3)):
+                    read = self.hash_read(cmd[1])
+                    if read[0] == "HLEN":
+                        reply = yield read
+                        yield self.hrandfield(cmd[1], reply)
+                    else:
+                        yield read
+                continue
+            if cmd[0] == "HLEN" and len(cmd) == 2 and rng.random() < 0.6:
+                reply = yield cmd
+                yield self.hrandfield(cmd[1], reply)
                 continue
             if cmd[0] == "FLUSHDB" and rng.random() < 0.5:
                 # An empty db, then a one-key db: the two states where RANDOMKEY is determined.
