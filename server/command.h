@@ -107,6 +107,7 @@ void RegisterStringFamily(CommandRegistry* registry);
 void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterServerFamily(CommandRegistry* registry);
 void RegisterHashFamily(CommandRegistry* registry);
+void RegisterListFamily(CommandRegistry* registry);
 void RegisterTransactionFamily(CommandRegistry* registry);
 
 }  // namespace ember

@@ -47,6 +47,7 @@ Engine::Engine(const Clock* clock)
   RegisterGenericFamily(&registry_);
   RegisterServerFamily(&registry_);
   RegisterHashFamily(&registry_);
+  RegisterListFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/strings.h"
 #include "server/types/hash_value.h"
+#include "server/types/list_value.h"
 
 namespace ember {
 
@@ -123,6 +124,9 @@ void DestroyObject(ObjType type, uint64_t handle) {
     case ObjType::kHash:
       HashValue::Destroy(handle);
       break;
+    case ObjType::kList:
+      ListValue::Destroy(handle);
+      break;
     default:
       break;
   }
@@ -132,6 +136,8 @@ uint64_t CopyObject(ObjType type, uint64_t handle) {
   switch (type) {
     case ObjType::kHash:
       return HashValue::Copy(handle);
+    case ObjType::kList:
+      return ListValue::Copy(handle);
     default:
       abort();
   }
@@ -141,6 +147,8 @@ size_t ObjectBytes(ObjType type, uint64_t handle) {
   switch (type) {
     case ObjType::kHash:
       return HashValue::Bytes(handle);
+    case ObjType::kList:
+      return ListValue::Bytes(handle);
     default:
       return 0;
   }

@@ -269,6 +269,8 @@ std::string_view EncodingName(const Entry* e) {
           return "raw";
       }
       break;
+    case ObjType::kList:
+      return "quicklist";
     case ObjType::kHash:
       return e->As<HashValue>()->encoding() == HashValue::Encoding::kListpack ? "listpack"
                                                                               : "hashtable";

@@ -1,0 +1,463 @@
+// Lists: LPUSH, LPOP, LRANGE, LMOVE, LPOS ... (Redis t_list.c). The blocking variants come with
+// client blocking.
+
+#include "server/families/family_util.h"
+#include "server/types/list_value.h"
+
+namespace ember {
+
+namespace {
+
+enum class End { kLeft, kRight };
+
+// The list at `key`: nullptr when absent; replies WRONGTYPE and sets *stop for another type.
+ListValue* FindList(CommandContext& ctx, std::string_view key, bool* stop, bool count_read) {
+  *stop = false;
+  Entry* e = count_read ? LookupRead(ctx, key) : ctx.db().Find(key);
+  if (e == nullptr) return nullptr;
+  if (!CheckType(ctx, e, ObjType::kList)) {
+    *stop = true;
+    return nullptr;
+  }
+  return e->As<ListValue>();
+}
+
+ListValue* CreateList(CommandContext& ctx, std::string_view key) {
+  return ctx.db()
+      .Put(Entry::NewObject(key, ObjType::kList, /*empty list=*/0, false))
+      ->As<ListValue>();
+}
+
+// Accounts for the size change of a list edited in place; drops the key once it is empty.
+void Settle(CommandContext& ctx, std::string_view key, ListValue* l, size_t bytes_before) {
+  ctx.keyspace().AddDataBytes(int64_t(l->bytes()) - int64_t(bytes_before));
+  if (l->size() == 0) ctx.db().Delete(key);
+}
+
+// Normalises a [start, end] range as LRANGE does; false when it is empty.
+bool NormalizeRange(int64_t len, int64_t* start, int64_t* end) {
+  if (*start < 0) *start += len;
+  if (*end < 0) *end += len;
+  if (*start < 0) *start = 0;
+  if (*start > *end || *start >= len) return false;
+  if (*end >= len) *end = len - 1;
+  return true;
+}
+
+bool ParseEnd(std::string_view arg, End* out) {
+  if (EqualsNoCase(arg, "LEFT")) {
+    *out = End::kLeft;
+  } else if (EqualsNoCase(arg, "RIGHT")) {
+    *out = End::kRight;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Redis's getRangeLongFromObjectOrReply with a custom message for both failures.
+bool ParseBounded(CommandContext& ctx, std::string_view arg, int64_t min, const char* msg,
+                  int64_t* out) {
+  auto v = ParseInt64(arg);
+  if (!v || *v < min) {
+    ctx.reply().Error(msg);
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Push and pop
+
+void PushGeneric(CmdArgs args, CommandContext& ctx, End end, bool only_existing) {
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (l == nullptr) {
+    if (only_existing) return ctx.reply().Integer(0);
+    l = CreateList(ctx, args[1]);
+  }
+  size_t before = l->bytes();
+  for (size_t i = 2; i < args.size(); ++i) {
+    end == End::kLeft ? l->PushFront(args[i]) : l->PushBack(args[i]);
+  }
+  int64_t len = int64_t(l->size());
+  Settle(ctx, args[1], l, before);
+  std::vector<std::string_view> effect(args.begin(), args.end());
+  effect[0] = end == End::kLeft ? "LPUSH" : "RPUSH";
+  ctx.Propagate(effect);
+  ctx.reply().Integer(len);
+}
+
+void CmdLPush(CmdArgs a, CommandContext& c) { PushGeneric(a, c, End::kLeft, false); }
+void CmdRPush(CmdArgs a, CommandContext& c) { PushGeneric(a, c, End::kRight, false); }
+void CmdLPushX(CmdArgs a, CommandContext& c) { PushGeneric(a, c, End::kLeft, true); }
+void CmdRPushX(CmdArgs a, CommandContext& c) { PushGeneric(a, c, End::kRight, true); }
+
+// Pops up to `count` elements of the list at `key` (which must exist), records the effect and
+// returns them.
+std::vector<std::string> PopFrom(CommandContext& ctx, std::string_view key, ListValue* l, End end,
+                                 int64_t count) {
+  size_t before = l->bytes();
+  std::vector<std::string> out;
+  while (int64_t(out.size()) < count && l->size() > 0) {
+    out.push_back(end == End::kLeft ? l->PopFront() : l->PopBack());
+  }
+  Settle(ctx, key, l, before);
+  std::string n = IntToString(int64_t(out.size()));
+  ctx.Propagate({end == End::kLeft ? "LPOP" : "RPOP", key, n});
+  return out;
+}
+
+void PopGeneric(CmdArgs args, CommandContext& ctx, End end) {
+  if (args.size() > 3) {
+    return ctx.reply().Error("wrong number of arguments for '" + ctx.cmd().FullName() +
+                             "' command");
+  }
+  int64_t count = 1;
+  bool has_count = args.size() == 3;
+  if (has_count) {
+    if (!ParseIntArg(ctx, args[2], &count)) return;
+    if (count < 0) return ctx.reply().Error("value is out of range, must be positive");
+  }
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (l == nullptr) return has_count ? ctx.reply().NullArray() : ctx.reply().Null();
+  if (has_count && count == 0) return ctx.reply().ArrayHeader(0);
+  std::vector<std::string> popped = PopFrom(ctx, args[1], l, end, count);
+  if (!has_count) return ctx.reply().Bulk(popped[0]);
+  ctx.reply().ArrayHeader(popped.size());
+  for (const auto& v : popped) ctx.reply().Bulk(v);
+}
+
+void CmdLPop(CmdArgs a, CommandContext& c) { PopGeneric(a, c, End::kLeft); }
+void CmdRPop(CmdArgs a, CommandContext& c) { PopGeneric(a, c, End::kRight); }
+
+void CmdLMPop(CmdArgs args, CommandContext& ctx) {
+  int64_t numkeys;
+  if (!ParseBounded(ctx, args[1], 1, "numkeys should be greater than 0", &numkeys)) return;
+  if (numkeys > int64_t(args.size())) return ctx.reply().Error(errors::kSyntax);
+  size_t where_idx = size_t(numkeys) + 2;
+  End end;
+  if (where_idx >= args.size() || !ParseEnd(args[where_idx], &end)) {
+    return ctx.reply().Error(errors::kSyntax);
+  }
+  int64_t count = -1;
+  for (size_t j = where_idx + 1; j < args.size(); ++j) {
+    if (count == -1 && EqualsNoCase(args[j], "COUNT") && j + 1 < args.size()) {
+      if (!ParseBounded(ctx, args[++j], 1, "count should be greater than 0", &count)) return;
+    } else {
+      return ctx.reply().Error(errors::kSyntax);
+    }
+  }
+  if (count == -1) count = 1;
+  for (size_t i = 2; i < where_idx; ++i) {
+    bool stop;
+    ListValue* l = FindList(ctx, args[i], &stop, false);
+    if (stop) return;
+    if (l == nullptr) continue;
+    std::vector<std::string> popped = PopFrom(ctx, args[i], l, end, count);
+    ctx.reply().ArrayHeader(2);
+    ctx.reply().Bulk(args[i]);
+    ctx.reply().ArrayHeader(popped.size());
+    for (const auto& v : popped) ctx.reply().Bulk(v);
+    return;
+  }
+  ctx.reply().NullArray();
+}
+
+void MoveGeneric(CommandContext& ctx, std::string_view src_key, std::string_view dst_key, End from,
+                 End to) {
+  bool stop;
+  ListValue* src = FindList(ctx, src_key, &stop, false);
+  if (stop) return;
+  if (src == nullptr) return ctx.reply().Null();
+  ListValue* dst = FindList(ctx, dst_key, &stop, false);
+  if (stop) return;
+  size_t src_before = src->bytes();
+  std::string value = from == End::kLeft ? src->PopFront() : src->PopBack();
+  if (src_key == dst_key) {
+    dst = src;
+  } else {
+    ctx.keyspace().AddDataBytes(int64_t(src->bytes()) - int64_t(src_before));
+    src_before = 0;
+    if (src->size() == 0) ctx.db().Delete(src_key);
+    if (dst == nullptr) dst = CreateList(ctx, dst_key);
+  }
+  size_t dst_before = src_before ? src_before : dst->bytes();
+  to == End::kLeft ? dst->PushFront(value) : dst->PushBack(value);
+  Settle(ctx, dst_key, dst, dst_before);
+  ctx.Propagate({"LMOVE", src_key, dst_key, from == End::kLeft ? "LEFT" : "RIGHT",
+                 to == End::kLeft ? "LEFT" : "RIGHT"});
+  ctx.reply().Bulk(value);
+}
+
+void CmdLMove(CmdArgs args, CommandContext& ctx) {
+  End from, to;
+  if (!ParseEnd(args[3], &from) || !ParseEnd(args[4], &to)) {
+    return ctx.reply().Error(errors::kSyntax);
+  }
+  MoveGeneric(ctx, args[1], args[2], from, to);
+}
+
+void CmdRPopLPush(CmdArgs args, CommandContext& ctx) {
+  MoveGeneric(ctx, args[1], args[2], End::kRight, End::kLeft);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads and edits by position
+
+void CmdLLen(CmdArgs args, CommandContext& ctx) {
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, true);
+  if (stop) return;
+  ctx.reply().Integer(l ? int64_t(l->size()) : 0);
+}
+
+void CmdLRange(CmdArgs args, CommandContext& ctx) {
+  int64_t start, end;
+  if (!ParseIntArg(ctx, args[2], &start) || !ParseIntArg(ctx, args[3], &end)) return;
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, true);
+  if (stop) return;
+  if (l == nullptr || !NormalizeRange(int64_t(l->size()), &start, &end)) {
+    return ctx.reply().ArrayHeader(0);
+  }
+  ctx.reply().ArrayHeader(size_t(end - start + 1));
+  l->ForRange(size_t(start), size_t(end), [&](size_t, std::string_view v) { ctx.reply().Bulk(v); });
+}
+
+void CmdLIndex(CmdArgs args, CommandContext& ctx) {
+  int64_t index;
+  if (!ParseIntArg(ctx, args[2], &index)) return;
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, true);
+  if (stop) return;
+  if (l == nullptr) return ctx.reply().Null();
+  int64_t len = int64_t(l->size());
+  if (index < 0) index += len;
+  if (index < 0 || index >= len) return ctx.reply().Null();
+  ctx.reply().Bulk(l->At(size_t(index)));
+}
+
+void CmdLSet(CmdArgs args, CommandContext& ctx) {
+  int64_t index;
+  if (!ParseIntArg(ctx, args[2], &index)) return;
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (l == nullptr) return ctx.reply().Error(errors::kNoSuchKey);
+  int64_t len = int64_t(l->size());
+  if (index < 0) index += len;
+  if (index < 0 || index >= len) return ctx.reply().Error("index out of range");
+  size_t before = l->bytes();
+  l->Set(size_t(index), args[3]);
+  Settle(ctx, args[1], l, before);
+  ctx.Propagate({"LSET", args[1], args[2], args[3]});
+  ctx.reply().Ok();
+}
+
+void CmdLTrim(CmdArgs args, CommandContext& ctx) {
+  int64_t start, end;
+  if (!ParseIntArg(ctx, args[2], &start) || !ParseIntArg(ctx, args[3], &end)) return;
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (l == nullptr) return ctx.reply().Ok();
+  size_t before = l->bytes();
+  if (NormalizeRange(int64_t(l->size()), &start, &end)) {
+    l->Trim(size_t(start), size_t(end));
+  } else {
+    l->Trim(1, 0);
+  }
+  Settle(ctx, args[1], l, before);
+  ctx.Propagate({"LTRIM", args[1], args[2], args[3]});
+  ctx.reply().Ok();
+}
+
+void CmdLRem(CmdArgs args, CommandContext& ctx) {
+  int64_t count;
+  if (!ParseIntArg(ctx, args[2], &count)) return;
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (l == nullptr) return ctx.reply().Integer(0);
+  size_t before = l->bytes();
+  size_t removed = l->Remove(args[3], count);
+  Settle(ctx, args[1], l, before);
+  if (removed > 0) ctx.Propagate({"LREM", args[1], args[2], args[3]});
+  ctx.reply().Integer(int64_t(removed));
+}
+
+void CmdLInsert(CmdArgs args, CommandContext& ctx) {
+  bool before_pivot;
+  if (EqualsNoCase(args[2], "AFTER")) {
+    before_pivot = false;
+  } else if (EqualsNoCase(args[2], "BEFORE")) {
+    before_pivot = true;
+  } else {
+    return ctx.reply().Error(errors::kSyntax);
+  }
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (l == nullptr) return ctx.reply().Integer(0);
+  size_t before = l->bytes();
+  if (!l->Insert(args[3], args[4], before_pivot)) return ctx.reply().Integer(-1);
+  Settle(ctx, args[1], l, before);
+  ctx.Propagate({"LINSERT", args[1], args[2], args[3], args[4]});
+  ctx.reply().Integer(int64_t(l->size()));
+}
+
+void CmdLPos(CmdArgs args, CommandContext& ctx) {
+  int64_t rank = 1, count = -1, maxlen = 0;
+  for (size_t j = 3; j < args.size(); ++j) {
+    bool more = j + 1 < args.size();
+    if (EqualsNoCase(args[j], "RANK") && more) {
+      if (!ParseIntArg(ctx, args[++j], &rank)) return;
+      if (rank == INT64_MIN) {
+        return ctx.reply().Error(
+            "value is out of range, value must between -9223372036854775807 and "
+            "9223372036854775807");
+      }
+      if (rank == 0) {
+        return ctx.reply().Error(
+            "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or "
+            "use negative to start from the end of the list");
+      }
+    } else if (EqualsNoCase(args[j], "COUNT") && more) {
+      if (!ParseBounded(ctx, args[++j], 0, "COUNT can't be negative", &count)) return;
+    } else if (EqualsNoCase(args[j], "MAXLEN") && more) {
+      if (!ParseBounded(ctx, args[++j], 0, "MAXLEN can't be negative", &maxlen)) return;
+    } else {
+      return ctx.reply().Error(errors::kSyntax);
+    }
+  }
+  bool stop;
+  ListValue* l = FindList(ctx, args[1], &stop, true);
+  if (stop) return;
+  if (l == nullptr) return count != -1 ? ctx.reply().ArrayHeader(0) : ctx.reply().Null();
+  size_t len = l->size();
+  std::vector<int64_t> found;
+  int64_t skip = (rank > 0 ? rank : -rank) - 1;
+  int64_t want = count == -1 ? 1 : (count == 0 ? INT64_MAX : count);
+  int64_t compared = 0;
+  auto visit = [&](size_t index, std::string_view v) {
+    if (int64_t(found.size()) >= want || (maxlen && compared >= maxlen)) return false;
+    ++compared;
+    if (v == args[2]) {
+      if (skip > 0) {
+        --skip;
+      } else {
+        found.push_back(int64_t(index));
+      }
+    }
+    return true;
+  };
+  if (rank > 0) {
+    bool go = true;
+    l->ForRange(0, len - 1, [&](size_t i, std::string_view v) {
+      if (go) go = visit(i, v);
+    });
+  } else {
+    // From the tail: collect the candidates then walk them backwards.
+    std::vector<std::string> items;
+    items.reserve(len);
+    l->ForRange(0, len - 1, [&](size_t, std::string_view v) { items.emplace_back(v); });
+    for (size_t i = len; i-- > 0;) {
+      if (!visit(i, items[i])) break;
+    }
+  }
+  if (count == -1) return found.empty() ? ctx.reply().Null() : ctx.reply().Integer(found[0]);
+  ctx.reply().ArrayHeader(found.size());
+  for (int64_t pos : found) ctx.reply().Integer(pos);
+}
+
+}  // namespace
+
+void RegisterListFamily(CommandRegistry* registry) {
+  constexpr uint32_t kW = kWrite | kDenyOom;
+  *registry
+      << CommandId("LPUSH", kW | kFast, -3, 1, 1)
+             .Handler(CmdLPush)
+             .Doc("list", "1.0.0",
+                  "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+                  "O(1)")
+      << CommandId("RPUSH", kW | kFast, -3, 1, 1)
+             .Handler(CmdRPush)
+             .Doc("list", "1.0.0",
+                  "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+                  "O(1)")
+      << CommandId("LPUSHX", kW | kFast, -3, 1, 1)
+             .Handler(CmdLPushX)
+             .Doc("list", "2.2.0",
+                  "Prepends one or more elements to a list only when the list exists.", "O(1)")
+      << CommandId("RPUSHX", kW | kFast, -3, 1, 1)
+             .Handler(CmdRPushX)
+             .Doc("list", "2.2.0", "Appends an element to a list only when the list exists.",
+                  "O(1)")
+      << CommandId("LPOP", kWrite | kFast, -2, 1, 1)
+             .Handler(CmdLPop)
+             .Doc("list", "1.0.0",
+                  "Returns the first elements in a list after removing it. Deletes the list if the "
+                  "last element was popped.",
+                  "O(N)")
+      << CommandId("RPOP", kWrite | kFast, -2, 1, 1)
+             .Handler(CmdRPop)
+             .Doc("list", "1.0.0",
+                  "Returns and removes the last elements of a list. Deletes the list if the last "
+                  "element was popped.",
+                  "O(N)")
+      << CommandId("LMPOP", kWrite, -4, 0, 0)
+             .Handler(CmdLMPop)
+             .Doc("list", "7.0.0",
+                  "Returns multiple elements from a list after removing them. Deletes the list if "
+                  "the last element was popped.",
+                  "O(N+M)")
+      << CommandId("LMOVE", kW, 5, 1, 2)
+             .Handler(CmdLMove)
+             .Doc("list", "6.2.0",
+                  "Returns an element after popping it from one list and pushing it to another. "
+                  "Deletes the list if the last element was moved.",
+                  "O(1)")
+      << CommandId("RPOPLPUSH", kW, 3, 1, 2)
+             .Handler(CmdRPopLPush)
+             .Doc("list", "1.2.0",
+                  "Returns the last element of a list after removing and pushing it to another "
+                  "list. Deletes the list if the last element was popped.",
+                  "O(1)")
+      << CommandId("LLEN", kReadOnly | kFast, 2, 1, 1)
+             .Handler(CmdLLen)
+             .Doc("list", "1.0.0", "Returns the length of a list.", "O(1)")
+      << CommandId("LRANGE", kReadOnly, 4, 1, 1)
+             .Handler(CmdLRange)
+             .Doc("list", "1.0.0", "Returns a range of elements from a list.", "O(S+N)")
+      << CommandId("LINDEX", kReadOnly, 3, 1, 1)
+             .Handler(CmdLIndex)
+             .Doc("list", "1.0.0", "Returns an element from a list by its index.", "O(N)")
+      << CommandId("LSET", kW, 4, 1, 1)
+             .Handler(CmdLSet)
+             .Doc("list", "1.0.0", "Sets the value of an element in a list by its index.", "O(N)")
+      << CommandId("LTRIM", kWrite, 4, 1, 1)
+             .Handler(CmdLTrim)
+             .Doc("list", "1.0.0",
+                  "Removes elements from both ends a list. Deletes the list if all elements were "
+                  "trimmed.",
+                  "O(N)")
+      << CommandId("LREM", kWrite, 4, 1, 1)
+             .Handler(CmdLRem)
+             .Doc("list", "1.0.0",
+                  "Removes elements from a list. Deletes the list if the last element was removed.",
+                  "O(N+M)")
+      << CommandId("LINSERT", kW, 5, 1, 1)
+             .Handler(CmdLInsert)
+             .Doc("list", "2.2.0", "Inserts an element before or after another element in a list.",
+                  "O(N)")
+      << CommandId("LPOS", kReadOnly, -3, 1, 1)
+             .Handler(CmdLPos)
+             .Doc("list", "6.0.6", "Returns the index of matching elements in a list.", "O(N)");
+}
+
+}  // namespace ember

@@ -1,0 +1,229 @@
+#include "server/types/list_value.h"
+
+namespace ember {
+
+namespace {
+
+size_t LenSize(size_t n) {
+  size_t k = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++k;
+  }
+  return k;
+}
+
+void AppendRecord(std::string* out, std::string_view v) {
+  size_t n = v.size();
+  while (n >= 0x80) {
+    out->push_back(char(n | 0x80));
+    n >>= 7;
+  }
+  out->push_back(char(n));
+  out->append(v);
+}
+
+std::string Record(std::string_view v) {
+  std::string r;
+  r.reserve(LenSize(v.size()) + v.size());
+  AppendRecord(&r, v);
+  return r;
+}
+
+}  // namespace
+
+std::string_view ListNext(const char*& p) {
+  size_t n = 0;
+  int shift = 0;
+  while (static_cast<unsigned char>(*p) & 0x80) {
+    n |= size_t(static_cast<unsigned char>(*p++) & 0x7F) << shift;
+    shift += 7;
+  }
+  n |= size_t(static_cast<unsigned char>(*p++)) << shift;
+  std::string_view s(p, n);
+  p += n;
+  return s;
+}
+
+void ListValue::Destroy(uint64_t handle) { delete reinterpret_cast<Rep*>(handle); }
+
+uint64_t ListValue::Copy(uint64_t handle) {
+  Rep* r = reinterpret_cast<Rep*>(handle);
+  return r ? reinterpret_cast<uint64_t>(new Rep(*r)) : 0;
+}
+
+size_t ListValue::Bytes(uint64_t handle) {
+  Rep* r = reinterpret_cast<Rep*>(handle);
+  return r ? sizeof(Rep) + r->bytes + r->chunks.size() * sizeof(Chunk) : 0;
+}
+
+void ListValue::Account(Rep* r, const Chunk& c, int sign) {
+  r->bytes += sign * int64_t(c.data.capacity());
+}
+
+ListValue::Rep* ListValue::MutableRep() {
+  if (rep() == nullptr) store(reinterpret_cast<uint64_t>(new Rep));
+  return rep();
+}
+
+void ListValue::PushBack(std::string_view v) {
+  Rep* r = MutableRep();
+  size_t rec = LenSize(v.size()) + v.size();
+  if (r->chunks.empty() ||
+      r->chunks.back().data.size() - r->chunks.back().head + rec > kChunkBytes) {
+    r->chunks.emplace_back();
+  }
+  Chunk& c = r->chunks.back();
+  Account(r, c, -1);
+  AppendRecord(&c.data, v);
+  Account(r, c, +1);
+  ++c.count;
+  ++r->size;
+}
+
+void ListValue::PushFront(std::string_view v) {
+  Rep* r = MutableRep();
+  size_t rec = LenSize(v.size()) + v.size();
+  if (r->chunks.empty() ||
+      r->chunks.front().data.size() - r->chunks.front().head + rec > kChunkBytes) {
+    r->chunks.emplace_front();
+  }
+  Chunk& c = r->chunks.front();
+  Account(r, c, -1);
+  if (c.head >= rec) {
+    c.head -= uint32_t(rec);  // reuse what earlier pops left at the front
+    std::string r2 = Record(v);
+    memcpy(c.data.data() + c.head, r2.data(), rec);
+  } else {
+    c.data.erase(0, c.head);
+    c.head = 0;
+    c.data.insert(0, Record(v));
+  }
+  Account(r, c, +1);
+  ++c.count;
+  ++r->size;
+}
+
+std::string ListValue::PopFront() {
+  Rep* r = rep();
+  Chunk& c = r->chunks.front();
+  const char* p = c.data.data() + c.head;
+  std::string out(ListNext(p));
+  c.head = uint32_t(p - c.data.data());
+  --c.count;
+  --r->size;
+  if (c.count == 0) {
+    Account(r, c, -1);
+    r->chunks.pop_front();
+  } else if (c.head > c.data.size() / 2) {
+    Account(r, c, -1);
+    c.data.erase(0, c.head);
+    c.head = 0;
+    c.data.shrink_to_fit();
+    Account(r, c, +1);
+  }
+  if (r->size == 0) {
+    delete r;
+    store(0);
+  }
+  return out;
+}
+
+std::string ListValue::PopBack() {
+  Rep* r = rep();
+  Chunk& c = r->chunks.back();
+  // Records are only walkable forwards: find the last one.
+  const char* p = c.data.data() + c.head;
+  const char* last = p;
+  for (uint32_t i = 0; i < c.count; ++i) {
+    last = p;
+    ListNext(p);
+  }
+  const char* q = last;
+  std::string out(ListNext(q));
+  c.data.resize(size_t(last - c.data.data()));
+  --c.count;
+  --r->size;
+  if (c.count == 0) {
+    Account(r, c, -1);
+    r->chunks.pop_back();
+  }
+  if (r->size == 0) {
+    delete r;
+    store(0);
+  }
+  return out;
+}
+
+std::string_view ListValue::At(size_t index) const {
+  std::string_view out;
+  ForRange(index, index, [&](size_t, std::string_view v) { out = v; });
+  return out;
+}
+
+std::vector<std::string> ListValue::Items() const {
+  std::vector<std::string> items;
+  items.reserve(size());
+  if (size() > 0)
+    ForRange(0, size() - 1, [&](size_t, std::string_view v) { items.emplace_back(v); });
+  return items;
+}
+
+void ListValue::Rebuild(const std::vector<std::string>& items) {
+  Destroy(load());
+  store(0);
+  for (const auto& v : items) PushBack(v);
+}
+
+void ListValue::Set(size_t index, std::string_view v) {
+  std::vector<std::string> items = Items();
+  items[index] = std::string(v);
+  Rebuild(items);
+}
+
+void ListValue::Trim(size_t start, size_t end) {
+  size_t n = size();
+  if (start > end || start >= n) {
+    Rebuild({});
+    return;
+  }
+  size_t drop_back = n - 1 - std::min(end, n - 1);
+  for (size_t i = 0; i < start; ++i) PopFront();
+  for (size_t i = 0; i < drop_back; ++i) PopBack();
+}
+
+size_t ListValue::Remove(std::string_view v, int64_t count) {
+  std::vector<std::string> items = Items();
+  size_t removed = 0;
+  size_t limit = count == 0 ? SIZE_MAX : size_t(count < 0 ? -count : count);
+  std::vector<bool> drop(items.size(), false);
+  if (count >= 0) {
+    for (size_t i = 0; i < items.size() && removed < limit; ++i) {
+      if (items[i] == v) drop[i] = true, ++removed;
+    }
+  } else {
+    for (size_t i = items.size(); i-- > 0 && removed < limit;) {
+      if (items[i] == v) drop[i] = true, ++removed;
+    }
+  }
+  if (removed == 0) return 0;
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!drop[i]) kept.push_back(std::move(items[i]));
+  }
+  Rebuild(kept);
+  return removed;
+}
+
+bool ListValue::Insert(std::string_view pivot, std::string_view v, bool before) {
+  std::vector<std::string> items = Items();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i] != pivot) continue;
+    items.insert(items.begin() + int64_t(before ? i : i + 1), std::string(v));
+    Rebuild(items);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace ember
