@@ -13,7 +13,14 @@ size_t LenSize(size_t n) {
   return k;
 }
 
+// Bytes of a whole record for a value of n bytes.
+size_t RecordSize(size_t n) {
+  size_t body = LenSize(n) + n;
+  return body + LenSize(body);
+}
+
 void AppendRecord(std::string* out, std::string_view v) {
+  size_t start = out->size();
   size_t n = v.size();
   while (n >= 0x80) {
     out->push_back(char(n | 0x80));
@@ -21,18 +28,42 @@ void AppendRecord(std::string* out, std::string_view v) {
   }
   out->push_back(char(n));
   out->append(v);
+  // backlen: the body length as a varint stored in reverse, so it reads from the end.
+  size_t body = out->size() - start;
+  char tmp[10];
+  size_t k = 0;
+  while (body >= 0x80) {
+    tmp[k++] = char(body | 0x80);
+    body >>= 7;
+  }
+  tmp[k++] = char(body);
+  for (size_t i = k; i-- > 0;) out->push_back(tmp[i]);
 }
 
 std::string Record(std::string_view v) {
   std::string r;
-  r.reserve(LenSize(v.size()) + v.size());
+  r.reserve(RecordSize(v.size()));
   AppendRecord(&r, v);
   return r;
+}
+
+// The start of the record that ends at `end`.
+const char* RecordBefore(const char* end) {
+  const char* p = end - 1;
+  size_t body = size_t(static_cast<unsigned char>(*p) & 0x7F);
+  int shift = 7;
+  while (static_cast<unsigned char>(*p) & 0x80) {
+    --p;
+    body |= size_t(static_cast<unsigned char>(*p) & 0x7F) << shift;
+    shift += 7;
+  }
+  return p - body;
 }
 
 }  // namespace
 
 std::string_view ListNext(const char*& p) {
+  const char* start = p;
   size_t n = 0;
   int shift = 0;
   while (static_cast<unsigned char>(*p) & 0x80) {
@@ -42,6 +73,7 @@ std::string_view ListNext(const char*& p) {
   n |= size_t(static_cast<unsigned char>(*p++)) << shift;
   std::string_view s(p, n);
   p += n;
+  p += LenSize(size_t(p - start));  // skip the backlen
   return s;
 }
 
@@ -68,7 +100,7 @@ ListValue::Rep* ListValue::MutableRep() {
 
 void ListValue::PushBack(std::string_view v) {
   Rep* r = MutableRep();
-  size_t rec = LenSize(v.size()) + v.size();
+  size_t rec = RecordSize(v.size());
   if (r->chunks.empty() ||
       r->chunks.back().data.size() - r->chunks.back().head + rec > kChunkBytes) {
     r->chunks.emplace_back();
@@ -83,7 +115,7 @@ void ListValue::PushBack(std::string_view v) {
 
 void ListValue::PushFront(std::string_view v) {
   Rep* r = MutableRep();
-  size_t rec = LenSize(v.size()) + v.size();
+  size_t rec = RecordSize(v.size());
   if (r->chunks.empty() ||
       r->chunks.front().data.size() - r->chunks.front().head + rec > kChunkBytes) {
     r->chunks.emplace_front();
@@ -132,13 +164,7 @@ std::string ListValue::PopFront() {
 std::string ListValue::PopBack() {
   Rep* r = rep();
   Chunk& c = r->chunks.back();
-  // Records are only walkable forwards: find the last one.
-  const char* p = c.data.data() + c.head;
-  const char* last = p;
-  for (uint32_t i = 0; i < c.count; ++i) {
-    last = p;
-    ListNext(p);
-  }
+  const char* last = RecordBefore(c.data.data() + c.data.size());
   const char* q = last;
   std::string out(ListNext(q));
   c.data.resize(size_t(last - c.data.data()));
