@@ -83,6 +83,7 @@ rps() {
   local out cpu
   # Pipelined runs get 8x the requests so that each lasts about as long as an unpipelined one.
   local n=$((REQS * ($2 > 1 ? 8 : 1)))
+  [[ $1 == lrange* ]] && n=$((REQS / 2))  # each request returns 100 elements
   out=$(timeout 300 /usr/bin/time -f '%P' -o "$TMP/cpu" \
         redis-benchmark -q --csv -t "$1" -P "$2" -c 50 -n "$n" -p "$3" 2>/dev/null) || true
   cpu=$(tr -d '%' <"$TMP/cpu" 2>/dev/null || echo -)

@@ -108,6 +108,7 @@ void RegisterGenericFamily(CommandRegistry* registry);
 void RegisterServerFamily(CommandRegistry* registry);
 void RegisterHashFamily(CommandRegistry* registry);
 void RegisterListFamily(CommandRegistry* registry);
+void RegisterSetFamily(CommandRegistry* registry);
 void RegisterTransactionFamily(CommandRegistry* registry);
 
 }  // namespace ember

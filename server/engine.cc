@@ -48,6 +48,7 @@ Engine::Engine(const Clock* clock)
   RegisterServerFamily(&registry_);
   RegisterHashFamily(&registry_);
   RegisterListFamily(&registry_);
+  RegisterSetFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
 
@@ -117,6 +118,7 @@ void Engine::RegisterConfig() {
   for (const char* name : {"hash-max-listpack-entries", "hash-max-ziplist-entries"}) {
     t.AddInt(name, &c.hash_max_listpack_entries, 512, 0, INT32_MAX, true);
   }
+  t.AddInt("set-max-intset-entries", &c.set_max_intset_entries, 512, 0, INT32_MAX, true);
   for (const char* name : {"hash-max-listpack-value", "hash-max-ziplist-value"}) {
     t.AddInt(name, &c.hash_max_listpack_value, 64, 0, INT32_MAX, true);
   }

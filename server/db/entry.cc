@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "server/types/hash_value.h"
 #include "server/types/list_value.h"
+#include "server/types/set_value.h"
 
 namespace ember {
 
@@ -127,6 +128,9 @@ void DestroyObject(ObjType type, uint64_t handle) {
     case ObjType::kList:
       ListValue::Destroy(handle);
       break;
+    case ObjType::kSet:
+      SetValue::Destroy(handle);
+      break;
     default:
       break;
   }
@@ -138,6 +142,8 @@ uint64_t CopyObject(ObjType type, uint64_t handle) {
       return HashValue::Copy(handle);
     case ObjType::kList:
       return ListValue::Copy(handle);
+    case ObjType::kSet:
+      return SetValue::Copy(handle);
     default:
       abort();
   }
@@ -149,6 +155,8 @@ size_t ObjectBytes(ObjType type, uint64_t handle) {
       return HashValue::Bytes(handle);
     case ObjType::kList:
       return ListValue::Bytes(handle);
+    case ObjType::kSet:
+      return SetValue::Bytes(handle);
     default:
       return 0;
   }

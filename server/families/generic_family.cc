@@ -6,6 +6,7 @@
 
 #include "server/families/family_util.h"
 #include "server/types/hash_value.h"
+#include "server/types/set_value.h"
 
 namespace ember {
 
@@ -271,6 +272,8 @@ std::string_view EncodingName(const Entry* e) {
       break;
     case ObjType::kList:
       return "quicklist";
+    case ObjType::kSet:
+      return e->As<SetValue>()->encoding() == SetValue::Encoding::kIntset ? "intset" : "hashtable";
     case ObjType::kHash:
       return e->As<HashValue>()->encoding() == HashValue::Encoding::kListpack ? "listpack"
                                                                               : "hashtable";
