@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 EMBER_BIN=$(realpath -s "${EMBER_BIN:-build/server/ember-server}")
 REQS=200000 ROUNDS=3 KEYS=1000000
 if [[ ${1:-} == --quick ]]; then REQS=20000 ROUNDS=1 KEYS=100000; fi
-TESTS=(set get incr mset hset lpush rpush lpop rpop lrange_100) PIPES=(1 16)
+TESTS=(set get incr mset hset lpush rpush lpop rpop sadd spop lrange_100) PIPES=(1 16)
 
 for i in $(seq 600); do   # Redis packages may still be installing: wait up to 10 minutes
   [[ -x /usr/bin/redis-benchmark && -x /usr/bin/redis-cli && -x /usr/bin/redis-server ]] && break

@@ -34,6 +34,7 @@ sent where its answer is determined: missing or wrong-type keys, count 0, count 
 """
 
 import argparse
+import collections
 import os
 import random
 import sys
@@ -49,6 +50,7 @@ REPLY_TIMEOUT_S = 5.0
 MAX_PRINTED_REPLY = 400
 MAX_EMBER_FAILURES = 10  # then stop: each may have cost a reply timeout
 MAX_SCAN_PAGES = 20000   # bound on one SCAN/HSCAN walk (a page holds >= 1 bucket)
+CONTEXT_COMMANDS = 6     # commands shown before a mismatching EXEC or DISCARD
 
 
 def S(line):
@@ -162,6 +164,13 @@ def mask_hello(reply):
     return harness.encode_value((t, out))
 
 
+def brief(cmd, width=24):
+    """'B: SET key value' with each argument cut to `width` characters, for context lines."""
+    args = [a if isinstance(a, str) else repr(a) for a in cmd]
+    args = [a if len(a) <= width else a[:width] + "..." for a in args]
+    return ("B: " if isinstance(cmd, Second) else "") + " ".join(args)
+
+
 def show(b):
     s = repr(b)
     return s if len(s) <= MAX_PRINTED_REPLY else s[:MAX_PRINTED_REPLY] + f"... ({len(b)} bytes)"
@@ -171,21 +180,55 @@ def show(b):
 # Running one command on both servers
 # --------------------------------------------------------------------------------------------
 
+class Second(list):
+    """A command sent on each server's second connection (for WATCH across clients)."""
+
+    def __repr__(self):
+        return "B:" + list.__repr__(self)
+
+
+class Exec(list):
+    """An EXEC whose reply, when it is an array of one reply per queued command, is compared
+    element by element with the rules of each queued command (TTL tolerance, KEYS as a set,
+    Unordered commands as multisets: inside a transaction the reference cannot be asked for
+    the encoding at the time the command ran, so their order is never checked there)."""
+
+    def __init__(self, cmd, queued):
+        super().__init__(cmd)
+        self.queued = list(queued)
+
+
 class Pair:
     def __init__(self, redis_srv, ember_srv):
         self.redis_srv, self.ember_srv = redis_srv, ember_srv
         self.r = self.e = None
+        self.r2 = self.e2 = None  # second connections, opened on first use
         self.commands = 0
         self.mismatches = []
         self.ember_failures = 0  # closed connections, timeouts, unparseable replies
+        self.recent = collections.deque(maxlen=CONTEXT_COMMANDS)  # printed with EXEC mismatches
         self.reconnect()
 
     def reconnect(self):
-        for c in (self.r, self.e):
+        for c in (self.r, self.e, self.r2, self.e2):
             if c is not None:
                 c.close()
+        self.r2 = self.e2 = None
         self.r = self.redis_srv.connect(REPLY_TIMEOUT_S)
         self.e = self.ember_srv.connect(REPLY_TIMEOUT_S)
+
+    def close(self):
+        for c in (self.r, self.e, self.r2, self.e2):
+            if c is not None:
+                c.close()
+
+    def _conns(self, cmd):
+        if not isinstance(cmd, Second):
+            return self.r, self.e
+        if self.r2 is None:
+            self.r2 = self.redis_srv.connect(REPLY_TIMEOUT_S)
+            self.e2 = self.ember_srv.connect(REPLY_TIMEOUT_S)
+        return self.r2, self.e2
 
     @staticmethod
     def _one(conn, data):
@@ -203,13 +246,17 @@ class Pair:
         if isinstance(cmd, ScanAll):
             return self.scan_all(cmd, section, compare)
         self.commands += compare
+        if _name(cmd) not in ("EXEC", "DISCARD"):
+            self.recent.append(cmd)
         data = harness.encode_command(*cmd)
-        r, rerr = self._one(self.r, data)
-        e, eerr = self._one(self.e, data)
+        rconn, econn = self._conns(cmd)
+        r, rerr = self._one(rconn, data)
+        e, eerr = self._one(econn, data)
         if rerr is not None:
             raise RuntimeError(f"reference redis failed on {cmd!r}: {rerr}")
         if eerr is not None or (compare and not replies_equal(cmd, r, e)
-                                and not self._unordered_ok(cmd, r, e)):
+                                and not self._unordered_ok(cmd, r, e)
+                                and not self._exec_ok(cmd, r, e)):
             self.mismatch(section, cmd, r, e if eerr is None else eerr)
         if eerr is not None:
             self._ember_failed(cmd)
@@ -221,6 +268,26 @@ class Pair:
         if cmd.key is not None and self.reference_encoding(cmd.key) != b"hashtable":
             return False
         return unordered_equal(r, e, cmd.how)
+
+    @staticmethod
+    def _exec_ok(cmd, r, e):
+        if not isinstance(cmd, Exec):
+            return False
+        try:
+            rv, ev = harness.parse_reply(r), harness.parse_reply(e)
+        except (ProtocolError, ValueError):
+            return False
+        if (rv[0] != ev[0] or not isinstance(rv[1], list) or not isinstance(ev[1], list)
+                or len(rv[1]) != len(ev[1]) or len(rv[1]) != len(cmd.queued)):
+            return False
+        for q, rc, ec in zip(cmd.queued, rv[1], ev[1]):
+            rb, eb = harness.encode_value(rc), harness.encode_value(ec)
+            if replies_equal(q, rb, eb):
+                continue
+            if isinstance(q, Unordered) and unordered_equal(rb, eb, q.how):
+                continue
+            return False
+        return True
 
     def reference_encoding(self, key):
         """OBJECT ENCODING of key on the reference only (read-only, no expired keys exist in
@@ -317,9 +384,14 @@ class Pair:
 
     def mismatch(self, section, cmd, r, e):
         self.mismatches.append((section, cmd, r, e))
+        context = ""
+        if not isinstance(cmd, str) and _name(cmd) in ("EXEC", "DISCARD") and self.recent:
+            # A transaction's outcome depends on what came before: show it.
+            context = "\n    after: " + " | ".join(brief(c) for c in self.recent)
         print(f"MISMATCH [{section}] #{self.commands} {show(cmd)}\n"
               f"    redis: {show(r)}\n"
-              f"    ember: {show(e) if isinstance(e, bytes) else e}", flush=True)
+              f"    ember: {show(e) if isinstance(e, bytes) else e}{context}", flush=True)
+        self.recent.clear()
 
 
 class EmberDied(Exception):
@@ -543,6 +615,10 @@ def edge_cases(lists_ok):
              S("LPUSH str x"), S("RENAME lst lst2"), S("TYPE lst2"), S("COPY lst2 lst3"),
              S("TYPE lst3"), S("SET lst2 v GET"), S("SET lst2 v"), S("TYPE lst2"),
              S("DEL lst3"), S("DECR lst3")])
+        add([S("FLUSHALL")])
+        add(list_edge_cases())
+    add([S("FLUSHALL")])
+    add(transaction_cases(lists_ok))
     add([S("FLUSHALL")])
     return c
 
@@ -783,6 +859,440 @@ def hash_edge_cases():
 
 
 # --------------------------------------------------------------------------------------------
+# 1c. Transactions: MULTI/EXEC/DISCARD/WATCH/UNWATCH
+# --------------------------------------------------------------------------------------------
+
+def B(line_or_cmd):
+    """A command for the second connection (a list, or a line split on spaces)."""
+    return Second(S(line_or_cmd) if isinstance(line_or_cmd, str) else line_or_cmd)
+
+
+def transaction_cases(lists_ok):
+    """Run once per protocol on the main connection (A). The second connection (B) stays in
+    RESP2 and db 0 between blocks. Every block leaves A outside MULTI with nothing watched."""
+    c = []
+    add = c.extend
+    # Queued replies, then one reply per command in the EXEC array, runtime errors in place.
+    add([S("FLUSHALL"), S("MULTI"), S("SET t 1"), S("INCR t"), S("INCRBY t 5"), S("GET t"),
+         S("EXEC"), S("GET t"), S("SET ts abc"), S("HSET th f v"),
+         S("MULTI"), S("INCR ts"), S("SET t2 v"), S("HGET ts f"), S("GET th"),
+         S("INCRBYFLOAT ts 1"), S("SET t2 w NX XX"), S("SELECT 99"), S("EXPIRE t2 abc"),
+         S("APPEND t2 w"), S("GET t2"), S("GET nosuch"), S("HGETALL th"), S("HGETALL nosuch"),
+         S("INCRBYFLOAT tf 1.5"), S("MGET t t2 nosuch"), S("SETRANGE t2 536870912 x"),
+         S("PING"), S("ECHO hi"), S("EXEC"), S("GET t2"), S("EXISTS tf")])
+    # An empty transaction; DISCARD drops the queue; EXEC and DISCARD outside MULTI.
+    add([S("MULTI"), S("EXEC"), S("MULTI"), S("SET q 1"), S("DISCARD"), S("EXISTS q"),
+         S("EXEC"), S("DISCARD"), S("exec"), S("discard"), S("MULTI x"), S("EXEC"),
+         S("multi"), S("Exec")])
+    # Queueing errors: arity and unknown commands abort the whole transaction at EXEC.
+    add([S("MULTI"), S("SET qa 1"), S("SET qa"), S("INCR qa"), S("EXEC"), S("EXISTS qa"),
+         S("MULTI"), S("NOSUCHCMD x"), S("SET qa 1"), S("EXEC"), S("EXISTS qa"),
+         S("MULTI"), ["GET"], S("EXEC"), S("MULTI"), [""], S("EXEC"),
+         S("MULTI"), S("HSET qh f"), S("HGET qh"), S("EXEC"),
+         S("MULTI"), S("GET a b"), S("DISCARD"), S("EXEC"),
+         S("MULTI"), S("SET qa 1"), S("get"), S("SET qb 2"), S("EXEC"), S("MGET qa qb"),
+         # EXEC or DISCARD with arguments inside MULTI.
+         S("MULTI"), S("SET qa 1"), S("EXEC x"), S("EXEC"), S("EXISTS qa"),
+         S("MULTI"), S("SET qa 1"), S("DISCARD x"), S("EXEC"), S("EXISTS qa"),
+         S("MULTI"), S("SET qa 1"), S("DISCARD x"), S("DISCARD"), S("EXISTS qa")])
+    # Errors that do not abort: nested MULTI and WATCH inside MULTI.
+    add([S("MULTI"), S("MULTI"), S("SET n 1"), S("WATCH n"), S("INCR n"), S("MULTI"),
+         S("EXEC"), S("GET n"), S("MULTI"), S("WATCH"), S("EXEC"),
+         S("MULTI"), S("WATCH a b"), S("UNWATCH"), S("EXEC")])
+    # WATCH and UNWATCH arity outside MULTI; UNWATCH queued inside MULTI.
+    add([S("WATCH"), S("UNWATCH x"), S("UNWATCH"), S("MULTI"), S("UNWATCH"), S("PING"),
+         S("EXEC"), S("SET w 1"), S("WATCH w"), S("MULTI"), S("UNWATCH"), S("GET w"),
+         S("EXEC")])
+    # WATCH then a change on the same connection: EXEC answers a nil array.
+    add([S("SET w 1"), S("WATCH w"), S("SET w 2"), S("MULTI"), S("GET w"), S("SET w 3"),
+         S("EXEC"), S("GET w"),
+         # EXEC unwatched everything, even though it aborted.
+         S("SET w 4"), S("MULTI"), S("GET w"), S("EXEC"),
+         # A change to another key does not matter.
+         S("WATCH w"), S("SET w2 x"), S("MULTI"), S("INCR w"), S("EXEC"),
+         # A missing key that is created; a missing key "deleted" again (no change).
+         S("DEL wm"), S("WATCH wm"), S("SET wm 1"), S("MULTI"), S("GET wm"), S("EXEC"),
+         S("WATCH wm2"), S("DEL wm2"), S("MULTI"), S("GET wm2"), S("EXEC"),
+         # UNWATCH, DISCARD and an EXECABORT all unwatch.
+         S("WATCH w"), S("UNWATCH"), S("SET w 9"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("MULTI"), S("DISCARD"), S("SET w 10"), S("MULTI"), S("GET w"),
+         S("EXEC"),
+         S("WATCH w"), S("MULTI"), S("GET"), S("EXEC"), S("SET w 11"), S("MULTI"), S("GET w"),
+         S("EXEC"),
+         # WATCH calls accumulate; duplicates are fine.
+         S("WATCH w"), S("WATCH w2 w3 w3"), S("SET w3 1"), S("MULTI"), S("PING"), S("EXEC"),
+         S("WATCH w w w"), S("MULTI"), S("PING"), S("EXEC"),
+         # Changes made by the transaction itself do not abort it.
+         S("WATCH w"), S("MULTI"), S("SET w 12"), S("GET w"), S("EXEC"), S("GET w")])
+    # What counts as a change: writes that change nothing do not; writes of the same value,
+    # expiry changes and deletions do.
+    add([S("SET w 1"), S("WATCH w"), S("SET w 2 NX"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH th"), S("INCR th"), S("HDEL th nosuch"), S("HSETNX th f x"), S("MULTI"),
+         S("HGET th f"), S("EXEC"),
+         S("WATCH w"), S("PERSIST w"), S("GETEX w"), S("EXPIRE nosuch 100"),
+         S("RENAME nosuch w"), S("COPY nosuch w"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("SET w 1"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH th"), S("HSET th f v"), S("MULTI"), S("HGET th f"), S("EXEC"),
+         S("WATCH w"), S("EXPIRE w 100000"), S("MULTI"), S("EXISTS w"), S("EXEC"),
+         S("WATCH w"), S("EXPIRE w 200000 LT"), S("MULTI"), S("EXISTS w"), S("EXEC"),
+         S("WATCH w"), S("PERSIST w"), S("MULTI"), S("EXISTS w"), S("EXEC"),
+         S("WATCH w"), ["APPEND", "w", ""], S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("GETEX w EX 100000"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("GETEX w PERSIST"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("INCRBY w 0"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("SETRANGE w 0 1"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("SETBIT w 0 0"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("GETSET w 5"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("MSETNX w 1 zz 1"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("TOUCH w"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("RENAME w w"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("WATCH w"), S("GETDEL w"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("SET w 1"), S("WATCH w"), S("UNLINK w"), S("MULTI"), S("GET w"), S("EXEC"),
+         S("SET w 1"), S("WATCH w"), S("EXPIRE w 0"), S("MULTI"), S("EXISTS w"), S("EXEC"),
+         S("SET w 1"), S("WATCH w"), S("PEXPIREAT w 1"), S("MULTI"), S("EXISTS w"), S("EXEC")])
+    # Expiry: a key already expired (but not yet removed) when watched; its lazy removal is
+    # not a change, writing it again is.
+    add([S("SET past v PXAT 1"), S("WATCH past"), S("MULTI"), S("EXISTS past"), S("EXEC"),
+         S("SET past v PXAT 1"), S("WATCH past"), S("GET past"), S("MULTI"),
+         S("EXISTS past"), S("EXEC"),
+         S("SET past v PXAT 1"), S("WATCH past"), S("SET past v"), S("MULTI"), S("GET past"),
+         S("EXEC"), S("SET past v PXAT 1"), S("WATCH past"), S("DBSIZE"), S("KEYS past*"),
+         S("MULTI"), S("GET past"), S("EXEC")])
+    # Databases: WATCH is per db; SELECT, MOVE, FLUSHDB, FLUSHALL and SWAPDB.
+    add([S("SET w v"), S("WATCH w"), S("SELECT 1"), S("SET w other"), S("MULTI"), S("GET w"),
+         S("EXEC"), S("SELECT 0"),
+         S("WATCH w"), S("MOVE w 2"), S("MULTI"), S("EXISTS w"), S("EXEC"),
+         S("SET w v"), S("WATCH w"), S("FLUSHDB"), S("MULTI"), S("PING"), S("EXEC"),
+         S("WATCH w"), S("FLUSHDB"), S("MULTI"), S("PING"), S("EXEC"),
+         S("SET w v"), S("WATCH w"), S("SELECT 3"), S("FLUSHDB"), S("MULTI"), S("PING"),
+         S("EXEC"), S("SELECT 0"),
+         S("WATCH w"), S("FLUSHALL"), S("MULTI"), S("PING"), S("EXEC"),
+         S("WATCH w"), S("FLUSHALL"), S("MULTI"), S("PING"), S("EXEC"),
+         S("SELECT 1"), S("SET sw v"), S("SELECT 0"), S("WATCH sw"), S("SWAPDB 0 1"),
+         S("MULTI"), S("GET sw"), S("EXEC"),
+         S("WATCH sw"), S("SWAPDB 2 3"), S("MULTI"), S("GET sw"), S("EXEC"),
+         S("WATCH nosw"), S("SWAPDB 0 1"), S("MULTI"), S("GET nosw"), S("EXEC"),
+         S("WATCH sw"), S("SWAPDB 1 0"), S("MULTI"), S("GET sw"), S("EXEC"),
+         S("SELECT 2"), S("SET indb2 0"), S("WATCH indb2"), S("SELECT 0"), S("SET indb2 x"),
+         S("MULTI"), S("PING"), S("EXEC"), S("FLUSHALL")])
+    # SELECT, FLUSHALL and SWAPDB queued inside a transaction.
+    add([S("MULTI"), S("SELECT 2"), S("SET indb2 1"), S("SELECT 0"), S("SET in0 1"),
+         S("EXEC"), S("EXISTS indb2 in0"), S("SELECT 2"), S("EXISTS indb2"),
+         S("MULTI"), S("SELECT 3"), S("EXEC"), S("SET in3 1"), S("SELECT 0"),
+         S("MULTI"), S("SWAPDB 0 3"), S("EXISTS in3"), S("FLUSHALL"), S("DBSIZE"), S("EXEC"),
+         S("SELECT 0")])
+    # A long transaction and a large reply.
+    add([S("MULTI")] + [S("INCR big") for _ in range(300)] + [S("GET big"), S("EXEC"),
+         S("MULTI"), ["SET", "blob", "b" * 100000], S("GET blob"), S("STRLEN blob"),
+         S("EXEC"), S("DEL big blob")])
+    # Across connections: B's writes break A's WATCH, B's reads and failed writes do not.
+    add([S("FLUSHALL"), S("SET c 1"), B("SET unrelated 1"),
+         S("WATCH c"), B("SET c 2"), S("MULTI"), S("SET c 3"), S("EXEC"), S("GET c"),
+         S("WATCH c"), B("GET c"), B("EXISTS c"), B("TTL c"), B("TYPE c"), B("KEYS c*"),
+         B("INCR unrelated"), S("MULTI"), S("INCR c"), S("EXEC"),
+         S("WATCH c"), S("MULTI"), S("INCR c"), B("INCR c"), S("EXEC"), S("GET c"),
+         S("WATCH cm"), B("DEL cm"), B("GETDEL cm"), S("MULTI"), S("SET cm 1"), S("EXEC"),
+         S("DEL cm"), S("WATCH cm"), B("SET cm x"), S("MULTI"), S("SET cm 1"), S("EXEC"),
+         S("GET cm"), S("WATCH c"), B("SET c v NX"), B("HSET c f v"), B("EXPIRE c abc"),
+         S("MULTI"), S("GET c"), S("EXEC"),
+         S("WATCH c"), B("EXPIRE c 100000"), S("MULTI"), S("GET c"), S("EXEC"),
+         S("WATCH c"), B("PERSIST c"), S("MULTI"), S("GET c"), S("EXEC"),
+         S("WATCH c"), B("PERSIST c"), S("MULTI"), S("GET c"), S("EXEC"),
+         S("WATCH c"), B("RENAME c c2"), S("MULTI"), S("GET c"), S("EXEC"),
+         S("WATCH c2"), B("SET src s"), B("RENAME src c2"), S("MULTI"), S("GET c2"), S("EXEC"),
+         S("WATCH c2"), B("SET src s"), B("COPY src c2"), S("MULTI"), S("GET c2"), S("EXEC"),
+         S("WATCH c2"), B("COPY src c2 REPLACE"), S("MULTI"), S("GET c2"), S("EXEC"),
+         S("WATCH c2"), B("MOVE c2 1"), S("MULTI"), S("GET c2"), S("EXEC"),
+         S("SET c 1"), S("WATCH c"), B("SET c 2 EXAT 1"), S("MULTI"), S("GET c"), S("EXEC"),
+         # B's UNWATCH is its own; B watching the same key.
+         S("SET c 1"), S("WATCH c"), B("WATCH c"), B("UNWATCH"), B("SET c 2"), S("MULTI"),
+         S("GET c"), S("EXEC"),
+         S("WATCH c"), B("WATCH c"), B("SET c 3"), B("MULTI"), B("GET c"), B("EXEC"),
+         S("MULTI"), S("GET c"), S("EXEC"),
+         # B's transaction: its EXEC breaks A's WATCH; queued but not executed it does not;
+         # an aborted or discarded one never does.
+         S("WATCH c"), B("MULTI"), B("SET c q"), S("MULTI"), S("GET c"), S("EXEC"), B("EXEC"),
+         S("WATCH c"), B("MULTI"), B("SET c z"), B("EXEC"), S("MULTI"), S("GET c"), S("EXEC"),
+         S("WATCH c"), B("MULTI"), B("SET c"), B("SET c y"), B("EXEC"), S("MULTI"),
+         S("GET c"), S("EXEC"),
+         S("WATCH c"), B("MULTI"), B("SET c y"), B("DISCARD"), S("MULTI"), S("GET c"),
+         S("EXEC"),
+         # A's queued commands see B's writes made before EXEC.
+         S("MULTI"), S("GET c"), B("SET c late"), S("GET c"), S("EXEC"),
+         # Both in MULTI, interleaved.
+         S("SET n 0"), S("MULTI"), B("MULTI"), S("INCR n"), B("INCR n"), B("GET n"),
+         S("GET n"), B("EXEC"), S("EXEC"),
+         # B's FLUSHDB / FLUSHALL / SWAPDB: only watched keys that exist (in either db).
+         S("SET c 1"), S("WATCH c"), B("FLUSHALL"), S("MULTI"), S("PING"), S("EXEC"),
+         S("WATCH c"), B("FLUSHDB"), S("MULTI"), S("PING"), S("EXEC"),
+         S("SET c 1"), S("WATCH c"), B("SELECT 1"), B("SET c x"), B("FLUSHDB"), S("MULTI"),
+         S("GET c"), S("EXEC"), B("SET c y"), S("WATCH c"), B("SWAPDB 0 1"), S("MULTI"),
+         S("GET c"), S("EXEC"), B("SELECT 0"), B("FLUSHALL")])
+    # Hashes across connections.
+    add([S("HSET hh f v g w"), S("WATCH hh"), B("HDEL hh nosuch"), B("HGET hh f"),
+         B("HSETNX hh f x"), S("MULTI"), S("HGETALL hh"), S("EXEC"),
+         S("WATCH hh"), B("HDEL hh g"), S("MULTI"), S("HGETALL hh"), S("EXEC"),
+         S("WATCH hh"), B("HINCRBY hh n 1"), S("MULTI"), S("HGETALL hh"), S("EXEC"),
+         S("WATCH hh"), B("HDEL hh f n"), S("MULTI"), S("EXISTS hh"), S("EXEC"),
+         S("FLUSHALL")])
+    if lists_ok:
+        add(list_transaction_cases())
+    add([S("DISCARD"), S("UNWATCH"), B("DISCARD"), B("UNWATCH"), S("FLUSHALL")])
+    return c
+
+
+def list_transaction_cases():
+    c = []
+    add = c.extend
+    add([S("FLUSHALL"), S("MULTI"), S("RPUSH tl a b c"), S("LRANGE tl 0 -1"), S("LPOP tl 2"),
+         S("LPUSH tl x"), S("LSET tl 9 y"), S("LINDEX tl 0"), S("SET tl v"), S("LLEN tl"),
+         S("LPOP nosuch 0"), S("RPOP nosuch"), S("LMPOP 1 nosuch LEFT"), S("EXEC"),
+         S("MULTI"), S("LPUSH tl"), S("LMPOP 0 tl LEFT"), S("EXEC"), S("TYPE tl"),
+         S("DEL tl"), S("RPUSH tl a b c")])
+    # Same connection: which list commands count as a change.
+    # (Redis 7.0: LTRIM and LSET always count, even when nothing changes; failed or empty
+    # pops, missing pivots and LREM of nothing do not.)
+    for write in ["LPUSH tl z", "LPUSHX nosuch z", "LPOP nosuch", "LPOP tl 0", "LTRIM tl 0 -1",
+                  "LINSERT tl BEFORE nosuch q", "LINSERT tl AFTER a q", "LREM tl 0 nosuch",
+                  "LREM tl 1 q", "LSET tl 0 a", "LSET tl 99 a", "LMOVE tl tl LEFT RIGHT",
+                  "RPOPLPUSH nosuch tl", "LPOS tl a", "LRANGE tl 0 -1",
+                  "LMPOP 2 nosuch tl RIGHT", "LMOVE nosuch tl LEFT LEFT", "RPUSHX tl w"]:
+        add([S("WATCH tl"), S(write), S("MULTI"), S("LRANGE tl 0 -1"), S("EXEC")])
+    # Across connections, including the destination of a move.
+    add([S("DEL tl tl2"), S("RPUSH tl a b c"),
+         S("WATCH tl"), B("RPUSH tl d"), S("MULTI"), S("LRANGE tl 0 -1"), S("EXEC"),
+         S("WATCH tl2"), B("LMOVE tl tl2 LEFT LEFT"), S("MULTI"), S("LRANGE tl2 0 -1"),
+         S("EXEC"), S("WATCH tl"), B("RPOPLPUSH tl2 tl"), S("MULTI"), S("LLEN tl"), S("EXEC"),
+         S("WATCH tl2"), B("LPOP tl2"), B("RPOP nosuch 2"), S("MULTI"), S("EXISTS tl2"),
+         S("EXEC"), S("WATCH tl"), B("LMPOP 2 nosuch tl LEFT COUNT 10"), S("MULTI"),
+         S("EXISTS tl"), S("EXEC"), S("FLUSHALL")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
+# 1d. List edge cases (Redis 7.0: OBJECT ENCODING of every list is "quicklist"; the listpack
+#     encoding of small lists arrived in 7.2. Nodes hold up to 8 kB: list-max-listpack-size -2)
+# --------------------------------------------------------------------------------------------
+
+E9000 = "e" * 9000  # bigger than one 8 kB quicklist node
+
+
+def elems(n, prefix="e", width=0):
+    return [f"{prefix}{i:0{width}d}" for i in range(n)]
+
+
+def list_edge_cases():
+    c = []
+    add = c.extend
+    # Arity, one argument short and one too many.
+    add([S("LPUSH"), S("LPUSH l"), S("RPUSH l"), S("LPUSHX l"), S("RPUSHX l"), S("LLEN"),
+         S("LLEN l x"), S("LRANGE l 0"), S("LRANGE l 0 1 2"), S("LPOP"), S("LPOP l 1 2"),
+         S("RPOP"), S("RPOP l 1 2"), S("LINDEX l"), S("LINDEX l 0 1"), S("LSET l 0"),
+         S("LSET l 0 v x"), S("LREM l 0"), S("LREM l 0 v x"), S("LTRIM l 0"), S("LTRIM l 0 1 2"),
+         S("LINSERT l BEFORE p"), S("LINSERT l BEFORE p v x"), S("LPOS l"), S("LMOVE a b LEFT"),
+         S("LMOVE a b LEFT RIGHT x"), S("RPOPLPUSH a"), S("RPOPLPUSH a b c"), S("LMPOP"),
+         S("LMPOP 1"), S("LMPOP 1 l"), S("lpush l"), S("LpOs l"), S("EXISTS l a b")])
+    # Pushes, order, LLEN, TYPE; the X variants only on existing lists.
+    add([S("DEL l"), S("LLEN l"), S("LRANGE l 0 -1"), S("LPUSH l a"), S("LPUSH l b c"),
+         S("RPUSH l x y"), S("LRANGE l 0 -1"), S("LLEN l"), S("TYPE l"), S("OBJECT ENCODING l"),
+         S("LPUSHX l p"), S("RPUSHX l q r"), S("LPUSHX nol a"), S("RPUSHX nol a b"),
+         S("EXISTS nol"), S("LRANGE l 0 -1"), S("LPUSH l a a a"), S("LLEN l"),
+         ["RPUSH", "l", "", "sp ace", "bin\x00\xff", "1", "-1", "01", "+1", "9223372036854775807",
+          "-9223372036854775808", "9223372036854775808", "1.5", "12345678901234567890"],
+         S("LRANGE l 0 -1"), S("LINDEX l -1"), S("LINDEX l -12"), S("LLEN l"),
+         S("lpush l lower"), S("LINDEX l 0"), S("LPUSHX l"), S("RPUSHX nol")])
+    # LRANGE and LINDEX indexes: negative, out of range, reversed, extreme, not integers.
+    ranges = [("0", "0"), ("0", "1"), ("1", "3"), ("-1", "-1"), ("-2", "-1"), ("-5", "-1"),
+              ("-6", "-1"), ("-100", "100"), ("0", "100"), ("5", "10"), ("4", "4"), ("3", "1"),
+              ("-1", "-5"), ("2", "-2"), ("-3", "2"), ("0", "-6"), ("0", "-5"), ("-6", "-6"),
+              ("9223372036854775807", "9223372036854775807"),
+              ("-9223372036854775808", "9223372036854775807"), ("-9223372036854775808", "0"),
+              ("abc", "1"), ("0", "abc"), ("1.5", "2"), ("", "1"), ("+1", "2"), ("01", "2"),
+              ("0", "9223372036854775808"), ("-0", "-0")]
+    add([S("DEL r"), S("RPUSH r a b c d e")] + [["LRANGE", "r", a, b] for a, b in ranges]
+        + [S("LRANGE nosuch 0 -1"), S("LRANGE nosuch abc 1"), S("LRANGE nosuch 5 1")])
+    add([["LINDEX", "r", i] for i in ["0", "4", "5", "-1", "-5", "-6", "100", "-100", "abc", "",
+                                      "9223372036854775807", "-9223372036854775808", "1.0",
+                                      "+1", "-0", "9223372036854775808"]]
+        + [S("LINDEX nosuch 0"), S("LINDEX nosuch abc")])
+    # LSET: missing key, out of range, negative, not an integer, empty and long values.
+    add([S("LSET nosuch 0 v"), S("LSET nosuch abc v"), S("LSET nosuch -1 v"), S("EXISTS nosuch"),
+         S("LSET r 0 A"), S("LSET r -1 E"), S("LSET r 2 C"), S("LSET r 5 x"), S("LSET r -6 x"),
+         S("LSET r 100 x"), S("LSET r abc x"), S("LSET r 1.5 x"), ["LSET", "r", "1", ""],
+         S("LSET r -5 first"), S("LRANGE r 0 -1"), ["LSET", "r", "3", E9000], S("LLEN r"),
+         S("LINDEX r 4"), S("STRLEN r"), S("OBJECT ENCODING r"), S("LSET r 3 short"),
+         S("LRANGE r 0 -1"), S("LSET r 9223372036854775807 x"),
+         S("LSET r -9223372036854775808 x")])
+    # LPOP / RPOP with and without a count.
+    add([S("DEL p"), S("RPUSH p 1 2 3 4 5 6 7 8"), S("LPOP p"), S("RPOP p"), S("LPOP p 0"),
+         S("RPOP p 0"), S("LPOP p 2"), S("RPOP p 1"), S("RPOP p 2"), S("LPOP p -1"),
+         S("RPOP p -1"), S("LPOP p abc"), S("LPOP p 1.5"), ["LPOP", "p", ""], S("LLEN p"),
+         S("LPOP p 100"), S("EXISTS p"), S("TYPE p"), S("LPOP p"), S("RPOP p"), S("LPOP p 0"),
+         S("RPOP p 0"), S("LPOP p 2"), S("RPOP p 2"), S("LPOP p -1"), S("LPOP p abc"),
+         S("RPUSH p x"), S("RPOP p 9223372036854775807"), S("EXISTS p"), S("RPUSH p a b"),
+         S("LPOP p 9223372036854775808"), S("RPOP p -9223372036854775808"), S("RPOP p 1"),
+         S("RPOP p"), S("EXISTS p"), S("RPUSH p a b"), S("LPOP p 2"), S("EXISTS p")])
+    # LREM: count > 0 from the head, < 0 from the tail, 0 all; integers compare as strings.
+    add([S("DEL rm"), S("RPUSH rm a b a c a b a"), S("LREM rm 2 a"), S("LRANGE rm 0 -1"),
+         S("LREM rm -1 a"), S("LRANGE rm 0 -1"), S("LREM rm 0 b"), S("LRANGE rm 0 -1"),
+         S("LREM rm 0 zz"), S("LREM rm 5 zz"), S("LREM rm -5 zz"), S("LREM rm abc a"),
+         S("LREM rm 1.5 a"), S("LREM rm -100 a"), S("LRANGE rm 0 -1"), S("LREM rm 1 c"),
+         S("EXISTS rm"), S("LREM nosuch 0 a"), S("LREM nosuch abc a"),
+         S("RPUSH rm 1 01 1 +1 1.0 1 -1 10"), S("LREM rm 0 01"), S("LRANGE rm 0 -1"),
+         S("LREM rm -2 1"), S("LRANGE rm 0 -1"), S("LREM rm 1 1"), S("LRANGE rm 0 -1"),
+         ["RPUSH", "rm", "", "x", ""], ["LREM", "rm", "0", ""], S("LRANGE rm 0 -1"),
+         S("LREM rm 9223372036854775807 x"), S("LREM rm -9223372036854775808 10"),
+         S("LRANGE rm 0 -1"), S("DEL rm")])
+    # LTRIM: negative and out-of-range bounds; an empty result removes the key.
+    trims = [("1", "-2"), ("-100", "100"), ("0", "0"), ("-1", "-1"), ("5", "100"), ("2", "1"),
+             ("0", "-100"), ("-3", "-1"), ("1", "2"), ("-9223372036854775808", "9223372036854775807"),
+             ("9223372036854775807", "-1")]
+    for a, b in trims:
+        add([S("DEL t"), S("RPUSH t 0 1 2 3 4 5 6 7 8 9"), ["LTRIM", "t", a, b],
+             S("LRANGE t 0 -1"), S("EXISTS t")])
+    add([S("LTRIM nosuch 0 1"), S("EXISTS nosuch"), S("LTRIM t abc 1"), S("LTRIM t 0 abc"),
+         S("LTRIM nosuch abc 1"), S("RPUSH t a b"), S("LTRIM t 0 -1"), S("LRANGE t 0 -1")])
+    # LINSERT: BEFORE/AFTER, first match, missing pivot -> -1, missing key -> 0.
+    add([S("DEL ins"), S("RPUSH ins a b c b"), S("LINSERT ins BEFORE b x"),
+         S("LINSERT ins AFTER b y"), S("LRANGE ins 0 -1"), S("LINSERT ins before a first"),
+         S("LINSERT ins after c last"), S("LINSERT ins AfTeR last end"), S("LRANGE ins 0 -1"),
+         S("LINSERT ins BEFORE nosuch z"), S("LINSERT ins AFTER nosuch z"),
+         S("LINSERT nosuch BEFORE a z"), S("EXISTS nosuch"), S("LINSERT ins MIDDLE a z"),
+         S("LINSERT nosuch MIDDLE a z"), S("LINSERT ins BEFORE A z"),
+         ["LINSERT", "ins", "BEFORE", "a", ""], ["LINSERT", "ins", "AFTER", "", "after-empty"],
+         S("RPUSH ins 1 10 01"), S("LINSERT ins BEFORE 01 int"), S("LINSERT ins AFTER 1 int2"),
+         S("LINSERT ins BEFORE +1 no"), S("LRANGE ins 0 -1"), S("LLEN ins"),
+         ["LINSERT", "ins", "AFTER", "end", E9000], S("LLEN ins"), S("LINDEX ins -4"),
+         S("STRLEN ins")])
+    # LPOS: RANK (incl. 0 and negative), COUNT (0 = all), MAXLEN, their errors.
+    add([S("DEL pos"), S("RPUSH pos a b c 1 2 3 c c a")]
+        + [["LPOS", "pos"] + o for o in [
+            ["c"], ["c", "RANK", "2"], ["c", "RANK", "-1"], ["c", "RANK", "-3"],
+            ["c", "RANK", "0"], ["c", "RANK", "10"], ["c", "RANK", "-10"], ["c", "RANK", "abc"],
+            ["c", "COUNT", "0"], ["c", "COUNT", "2"], ["c", "COUNT", "-1"], ["c", "COUNT", "100"],
+            ["c", "RANK", "2", "COUNT", "0"], ["c", "RANK", "-1", "COUNT", "2"],
+            ["c", "RANK", "-2", "COUNT", "0"], ["c", "MAXLEN", "3"], ["c", "MAXLEN", "4"],
+            ["c", "MAXLEN", "0"], ["c", "MAXLEN", "-1"], ["c", "RANK", "-1", "MAXLEN", "2"],
+            ["c", "RANK", "-1", "MAXLEN", "3"], ["c", "COUNT", "0", "MAXLEN", "7"],
+            ["c", "COUNT", "0", "MAXLEN", "8"], ["a", "RANK", "-1"], ["a", "COUNT", "0"],
+            ["nosuch"], ["nosuch", "COUNT", "0"], ["nosuch", "RANK", "-1", "COUNT", "3"],
+            ["1"], ["01"], ["3", "RANK", "1", "COUNT", "1"], ["c", "FOO"], ["c", "RANK"],
+            ["c", "COUNT"], ["c", "MAXLEN"], ["c", "rank", "2", "count", "1", "maxlen", "100"],
+            ["c", "RANK", "-9223372036854775808"], ["c", "RANK", "9223372036854775807"],
+            ["c", "RANK", "-9223372036854775807"], ["c", "COUNT", "1", "COUNT", "2"],
+            ["c", "RANK", "1", "RANK", "-1"], ["c", "COUNT", "9223372036854775807"],
+            ["c", "MAXLEN", "9223372036854775807"], ["c", "RANK", "1.5"],
+            ["c", "RANK", "0", "COUNT", "-1"], ["c", "COUNT", "-1", "RANK", "0"],
+            ["c", "MAXLEN", "-1", "RANK", "0"]]]
+        + [S("LPOS nosuch a"), S("LPOS nosuch a COUNT 1"), S("LPOS nosuch a RANK 0"),
+           S("LPOS nosuch a COUNT -1"), S("LPOS nosuch a FOO")])
+    # LMOVE all four directions, rotation on one key, creation and removal of keys.
+    add([S("DEL src dst rot one"), S("RPUSH src a b c d e f"), S("RPUSH dst x y"),
+         S("LMOVE src dst LEFT LEFT"), S("LMOVE src dst LEFT RIGHT"),
+         S("LMOVE src dst RIGHT LEFT"), S("LMOVE src dst RIGHT RIGHT"), S("LRANGE src 0 -1"),
+         S("LRANGE dst 0 -1"), S("LMOVE src dst left right"), S("LMOVE src dst UP LEFT"),
+         S("LMOVE src dst LEFT DOWN"), S("LMOVE nosuch dst UP LEFT"),
+         S("LMOVE nosuch dst LEFT LEFT"), S("LMOVE nosuch nosuch RIGHT LEFT"),
+         S("EXISTS nosuch"), S("LMOVE src newdst RIGHT LEFT"), S("TYPE newdst"),
+         S("LRANGE newdst 0 -1"), S("EXISTS src"), S("LRANGE dst 0 -1"),
+         S("RPUSH rot 1 2 3 4"), S("LMOVE rot rot LEFT RIGHT"), S("LRANGE rot 0 -1"),
+         S("LMOVE rot rot RIGHT LEFT"), S("LRANGE rot 0 -1"), S("LMOVE rot rot LEFT LEFT"),
+         S("LRANGE rot 0 -1"), S("LMOVE rot rot RIGHT RIGHT"), S("LRANGE rot 0 -1"),
+         S("RPOPLPUSH rot rot"), S("LRANGE rot 0 -1"), S("RPUSH one z"),
+         S("LMOVE one one LEFT RIGHT"), S("RPOPLPUSH one one"), S("LRANGE one 0 -1"),
+         S("RPOPLPUSH one other"), S("EXISTS one"), S("LRANGE other 0 -1"),
+         S("RPOPLPUSH nosuch other"), S("RPOPLPUSH other one"), S("EXISTS other"),
+         S("LRANGE one 0 -1")])
+    # LMPOP: numkeys errors, LEFT/RIGHT, COUNT, first non-empty list wins.
+    add([S("DEL m1 m2"), S("LMPOP 0 a LEFT"), S("LMPOP -1 a LEFT"), S("LMPOP abc a LEFT"),
+         S("LMPOP 2 a LEFT"), S("LMPOP 3 a b LEFT"), S("LMPOP 1 a b LEFT"),
+         S("LMPOP 1 a MIDDLE"), S("LMPOP 1 a LEFT COUNT 0"), S("LMPOP 1 a LEFT COUNT -1"),
+         S("LMPOP 1 a LEFT COUNT abc"), S("LMPOP 1 a LEFT COUNT"), S("LMPOP 1 a LEFT FOO"),
+         S("LMPOP 1 a LEFT COUNT 1 COUNT 2"), S("LMPOP 9223372036854775807 a LEFT"),
+         S("LMPOP 2147483648 a LEFT"), S("LMPOP 1.5 a LEFT"), ["LMPOP", "", "a", "LEFT"],
+         S("LMPOP 2 nosuch1 nosuch2 LEFT"), S("LMPOP 2 nosuch1 nosuch2 RIGHT COUNT 5"),
+         S("RPUSH m1 a b c d e"), S("RPUSH m2 x y"), S("LMPOP 2 nosuch m1 LEFT"),
+         S("LMPOP 2 nosuch m1 RIGHT COUNT 2"), S("LMPOP 2 m2 m1 LEFT COUNT 1"),
+         S("LMPOP 2 m1 m2 right count 100"), S("EXISTS m1"), S("LMPOP 2 m1 m2 LEFT COUNT 100"),
+         S("EXISTS m1 m2"), S("LMPOP 1 m1 LEFT"), S("RPUSH m1 only"),
+         S("LMPOP 3 m2 m2 m1 LEFT COUNT 3"), S("EXISTS m1"), S("lmpop 1 m1 left"),
+         S("RPUSH m1 a"), S("LMPOP 1 m1 LEFT COUNT 0"), S("LMPOP 1 m1 LEFT COUNT 9223372036854775807"),
+         S("LMPOP 1 m1 RIGHT COUNT 9223372036854775808")])
+    # Every way to empty a list removes the key (and its TTL).
+    add([S("DEL em"), S("RPUSH em a"), S("EXPIRE em 100000"), S("LPOP em"), S("EXISTS em"),
+         S("TTL em"), S("RPUSH em a"), S("TTL em"), S("RPOP em"), S("EXISTS em"),
+         S("RPUSH em a b"), S("LPOP em 5"), S("EXISTS em"), S("RPUSH em a b"), S("RPOP em 2"),
+         S("EXISTS em"), S("RPUSH em a a"), S("LREM em 0 a"), S("EXISTS em"), S("RPUSH em a"),
+         S("LTRIM em 1 0"), S("EXISTS em"), S("RPUSH em a"), S("LMOVE em em2 LEFT LEFT"),
+         S("EXISTS em"), S("RPOPLPUSH em2 em3"), S("EXISTS em2"), S("LMPOP 1 em3 LEFT"),
+         S("EXISTS em3"), S("DBSIZE"), S("KEYS em*")])
+    # Wrong type, both ways: list commands on strings and hashes, string and hash commands
+    # on lists. A wrong-type destination leaves the source list alone.
+    list_cmds = [S("LPUSH {k} x"), S("RPUSH {k} x"), S("LPUSHX {k} x"), S("RPUSHX {k} x"),
+                 S("LLEN {k}"), S("LRANGE {k} 0 -1"), S("LPOP {k}"), S("LPOP {k} 2"),
+                 S("LPOP {k} 0"), S("LPOP {k} -1"), S("RPOP {k}"), S("RPOP {k} 2"),
+                 S("LINDEX {k} 0"), S("LINDEX {k} abc"), S("LSET {k} 0 x"),
+                 S("LSET {k} abc x"), S("LREM {k} 0 x"), S("LTRIM {k} 0 1"),
+                 S("LINSERT {k} BEFORE a x"), S("LINSERT {k} MIDDLE a x"), S("LPOS {k} x"),
+                 S("LPOS {k} x RANK 0"), S("LPOS {k} x COUNT 0"), S("LMOVE {k} wl LEFT LEFT"),
+                 S("LMOVE wl {k} LEFT LEFT"), S("LMOVE nosuch {k} LEFT LEFT"),
+                 S("RPOPLPUSH {k} wl"), S("RPOPLPUSH wl {k}"), S("RPOPLPUSH nosuch {k}"),
+                 S("LMPOP 1 {k} LEFT"), S("LMPOP 2 nosuch {k} LEFT"), S("LMPOP 2 wl {k} LEFT"),
+                 S("LMPOP 2 {k} wl RIGHT COUNT 2"), S("LMPOP 0 {k} LEFT")]
+    add([S("DEL wstr whash wl"), S("SET wstr v"), S("HSET whash f v"), S("RPUSH wl a b c d")])
+    for key in ("wstr", "whash"):
+        add([[a.replace("{k}", key) for a in cmd] for cmd in list_cmds])
+    add([S("LRANGE wl 0 -1"), S("GET wstr"), S("HGETALL whash"), S("HSET wl f v"),
+         S("HSETNX wl f v"), S("HGET wl f"), S("HMGET wl f"), S("HGETALL wl"), S("HKEYS wl"),
+         S("HVALS wl"), S("HLEN wl"), S("HEXISTS wl f"), S("HDEL wl f"), S("HINCRBY wl f 1"),
+         S("HINCRBYFLOAT wl f 1"), S("HSTRLEN wl f"), S("HRANDFIELD wl"), S("HSCAN wl 0"),
+         S("GET wl"), S("SET wl x XX GET"), S("APPEND wl x"), S("INCR wl"), S("GETDEL wl"),
+         S("TYPE wl"), S("LRANGE wl 0 -1"), S("SET wl x"), S("TYPE wl"), S("LLEN wl")])
+    # Keyspace commands on lists: RENAME, COPY (a deep copy), MOVE, expiry, SCAN TYPE list.
+    add([S("FLUSHDB"), S("RPUSH kl a b c"), S("RENAME kl kl2"), S("LRANGE kl2 0 -1"),
+         S("COPY kl2 kl3"), S("RPUSH kl3 d"), S("LSET kl3 0 A"), S("LRANGE kl2 0 -1"),
+         S("LRANGE kl3 0 -1"), S("COPY kl2 kl3"), S("COPY kl2 kl3 REPLACE"),
+         S("LRANGE kl3 0 -1"), S("EXPIRE kl2 100000"), S("RPUSH kl2 z"), S("TTL kl2"),
+         S("LPOP kl2"), S("TTL kl2"), S("RENAME kl2 kl4"), S("TTL kl4"), S("MOVE kl4 1"),
+         S("SELECT 1"), S("LRANGE kl4 0 -1"), S("TTL kl4"), S("OBJECT ENCODING kl4"),
+         S("SELECT 0"), S("SET s1 v"), S("HSET h1 f v"), S("RPUSH l1 a"), S("RPUSH l2 a"),
+         ScanAll(S("SCAN 0 TYPE list"), False), ScanAll(S("SCAN 0 TYPE LIST"), False),
+         ScanAll(S("SCAN 0 MATCH l* TYPE list COUNT 1"), False), S("TYPE l1"),
+         S("RENAME l1 s1"), S("TYPE s1"), S("LRANGE s1 0 -1"), S("RENAMENX l2 s1"),
+         S("FLUSHALL")])
+    # Encodings. Redis 7.0 answers "quicklist" for every list; the cases cover a single
+    # element bigger than a node, many small elements across nodes, and shrinking again.
+    add([S("DEL enc big1 many"), S("RPUSH enc a"), S("OBJECT ENCODING enc"),
+         ["RPUSH", "big1", E9000], S("OBJECT ENCODING big1"), S("LLEN big1"),
+         S("LPUSH big1 a"), S("RPUSH big1 z"), S("LRANGE big1 0 0"), S("LRANGE big1 -1 -1"),
+         S("LINDEX big1 1"), S("LPOS big1 z"), S("LPOP big1 2"), S("OBJECT ENCODING big1"),
+         S("LRANGE big1 0 -1"), ["RPUSH", "many"] + elems(1000), S("OBJECT ENCODING many"),
+         S("LLEN many"), S("LINDEX many 500"), S("LINDEX many -501"), S("LRANGE many 495 505"),
+         S("LRANGE many -3 -1"), S("LPOP many 990"), S("OBJECT ENCODING many"),
+         S("LRANGE many 0 -1"), ["RPUSH", "many"] + ["x" * 100] * 81, S("OBJECT ENCODING many"),
+         S("LTRIM many 0 9"), S("OBJECT ENCODING many"), S("LRANGE many 0 -1")])
+    # A list of many nodes: reads and writes in the middle, from both ends.
+    add([S("DEL bl bl2"), ["RPUSH", "bl"] + elems(2000, "element-padded-to-fifty-bytes-", 4),
+         S("LLEN bl"), S("LINDEX bl 0"), S("LINDEX bl 999"), S("LINDEX bl 1000"),
+         S("LINDEX bl -1"), S("LINDEX bl -2000"), S("LINDEX bl 2000"),
+         S("LRANGE bl 995 1005"), S("LRANGE bl -1005 -995"),
+         S("LSET bl 1000 middle"), S("LSET bl -1500 quarter"), S("LINDEX bl 1000"),
+         S("LINSERT bl BEFORE middle ins-before"), S("LINSERT bl AFTER middle ins-after"),
+         S("LRANGE bl 998 1004"), ["LPOS", "bl", "element-padded-to-fifty-bytes-1500"],
+         S("LPOS bl middle RANK -1"), S("LPOS bl quarter MAXLEN 400"),
+         S("LPOS bl quarter MAXLEN 501"), S("LPOS bl quarter RANK -1 MAXLEN 1502"),
+         ["RPUSH", "bl"] + ["dup"] * 5, ["LPUSH", "bl"] + ["dup"] * 5,
+         S("LINSERT bl AFTER quarter dup"), S("LREM bl 3 dup"), S("LREM bl -3 dup"),
+         S("LPOS bl dup COUNT 0"), S("LREM bl 0 dup"), S("LLEN bl"), S("LTRIM bl 100 -101"),
+         S("LLEN bl"), S("LRANGE bl 0 2"), S("LRANGE bl -3 -1"),
+         S("LMOVE bl bl2 LEFT RIGHT"), S("LMOVE bl bl2 RIGHT LEFT"), S("RPOPLPUSH bl bl"),
+         S("LRANGE bl2 0 -1"), S("LRANGE bl -2 -1"), S("LPOP bl 1500"), S("LLEN bl"),
+         S("RPOP bl 100"), S("LRANGE bl 0 -1"), S("LMPOP 2 nosuch bl LEFT COUNT 100000"),
+         S("EXISTS bl"), S("FLUSHALL")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
 # 2. Seeded random sequences
 # --------------------------------------------------------------------------------------------
 
@@ -815,7 +1325,22 @@ READ_ONLY = {"GET", "MGET", "EXISTS", "TYPE", "KEYS", "TTL", "PTTL", "EXPIRETIME
              "PEXPIRETIME", "STRLEN", "GETRANGE", "GETBIT", "BITCOUNT", "BITPOS", "DBSIZE",
              "RANDOMKEY", "OBJECT", "PING", "ECHO", "NOSUCHCMD", "GETT", "SETX", "SCAN",
              "HGET", "HMGET", "HGETALL", "HKEYS", "HVALS", "HLEN", "HEXISTS", "HSTRLEN",
-             "HRANDFIELD", "HSCAN"}
+             "HRANDFIELD", "HSCAN", "LLEN", "LRANGE", "LINDEX", "LPOS"}
+
+# Lists: list commands favour two keys of the pool (other than the hash ones) and two keys
+# that only list commands (and KEYS, SCAN, FLUSHDB, SWAPDB) name, so some lists live long and
+# grow into many quicklist nodes. Elements collide, include integers, the empty string, binary
+# bytes and (rarely) an element bigger than an 8 kB node.
+LIST_FAVOURED = ["k3", "hallo", "lst1", "lst2"]
+ELEMS = ["a", "b", "c", "a", "b", "1", "01", "-1", "10", "", "hello world", "\x00\xff",
+         "9223372036854775807", "x" * 50]
+LIST_INDEXES = ["0", "0", "1", "2", "-1", "-1", "-2", "3", "5", "-5", "10", "-10", "100", "-100",
+                "abc", "9223372036854775807", "-9223372036854775808"]
+LIST_COUNTS = ["0", "1", "1", "2", "3", "5", "100", "-1", "abc"]
+
+
+class _Transaction(list):
+    """Marks the table entry that starts a MULTI ... EXEC block in RandomScript.commands."""
 
 
 class RandomScript:
@@ -961,6 +1486,135 @@ class RandomScript:
                 [[], ["COUNT", "3"], ["MATCH", rng.choice(FIELD_PATTERNS)]]), True, key=key)
         return ["HLEN", key]
 
+    def lkey(self):
+        if self.rng.random() < 0.5:
+            return self.rng.choice(LIST_FAVOURED)
+        return self.key()
+
+    def elem(self):
+        r = self.rng.random()
+        if r < 0.01:
+            return "E" * 9000
+        if r < 0.2:
+            return str(self.rng.randint(-20, 20))
+        return self.rng.choice(ELEMS)
+
+    def many_elements(self):
+        """A push of up to 1200 elements: past one 8 kB node and into several."""
+        n = self.rng.choice([20, 100, 300, 600, 1200])
+        return [self.rng.choice(["RPUSH", "LPUSH"]), self.lkey()] + [
+            f"m{i}" if i % 7 else self.elem() for i in range(n)]
+
+    def lpos(self):
+        rng = self.rng
+        pairs = []
+        for name, vals in (("RANK", ["1", "2", "-1", "-2", "3", "0", "-100", "abc"]),
+                           ("COUNT", ["0", "1", "2", "5", "-1"]),
+                           ("MAXLEN", ["0", "1", "3", "10", "1000", "-1"])):
+            if rng.random() < 0.35:
+                pairs.append([name, rng.choice(vals)])
+        rng.shuffle(pairs)  # options in any order
+        opts = sum(pairs, [])
+        if opts and rng.random() < 0.05:
+            opts.pop()  # an option without its value: syntax error
+        return ["LPOS", self.lkey(), self.elem()] + opts
+
+    def lmpop(self):
+        rng = self.rng
+        keys = [self.lkey() for _ in range(rng.randint(1, 3))]
+        n = str(len(keys))
+        if rng.random() < 0.08:
+            n = rng.choice(["0", "-1", "abc", str(len(keys) + 1), "1"])
+        opts = []
+        if rng.random() < 0.5:
+            opts = ["COUNT", rng.choice(LIST_COUNTS)]
+        side = rng.choice(["LEFT", "RIGHT", "left"] + (["UP"] if rng.random() < 0.05 else []))
+        return ["LMPOP", n] + keys + [side] + opts
+
+    def list_table(self):
+        rng = self.rng
+        k, e = self.lkey, self.elem
+        side = lambda: rng.choice(["LEFT", "RIGHT"])  # noqa: E731
+        idx = lambda: rng.choice(LIST_INDEXES)  # noqa: E731
+        return [
+            (5, lambda: [rng.choice(["LPUSH", "RPUSH"]), k()]
+             + [e() for _ in range(rng.randint(1, 4))]),
+            (1.5, lambda: [rng.choice(["LPUSHX", "RPUSHX"]), k()]
+             + [e() for _ in range(rng.randint(1, 2))]),
+            (2, lambda: ["LLEN", k()]),
+            (3, lambda: ["LRANGE", k()] + (["0", "-1"] if rng.random() < 0.4 else [idx(), idx()])),
+            (3, lambda: [rng.choice(["LPOP", "RPOP"]), k()]
+             + ([rng.choice(LIST_COUNTS)] if rng.random() < 0.5 else [])),
+            (2, lambda: ["LINDEX", k(), idx()]),
+            (1.5, lambda: ["LSET", k(), idx(), e()]),
+            (1.5, lambda: ["LREM", k(), rng.choice(["0", "1", "2", "-1", "-2", "5", "abc"]), e()]),
+            (1, lambda: ["LTRIM", k(), idx(), idx()]),
+            (1.5, lambda: ["LINSERT", k(), rng.choice(["BEFORE", "AFTER", "after"]
+                                                      + (["MIDDLE"] if rng.random() < 0.05
+                                                         else [])), e(), e()]),
+            (2, self.lpos),
+            (2, lambda: ["LMOVE", k(), k(), side(), side()]),
+            (0.7, lambda: ["RPOPLPUSH", k(), k()]),
+            (1.5, self.lmpop),
+            (0.4, self.many_elements),
+            (0.4, lambda: rng.choice([["LPUSH", k()], ["LRANGE", k(), "0"], ["LSET", k(), "0"],
+                                      ["LPOP"], ["LINSERT", k(), "BEFORE", e()],
+                                      ["LMOVE", k(), k(), "LEFT"], ["LMPOP", "1", k()],
+                                      ["LPOS", k()], ["LTRIM", k(), "0"], ["LLEN"],
+                                      ["RPOPLPUSH", k()], ["LREM", k(), "0"]])),
+        ]
+
+    def queueable(self, makers, weights):
+        """A random command whose reply does not depend on anything but the data: no HELLO,
+        no SCAN cursor walks and no follow-up that needs the reference's reply."""
+        for _ in range(100):
+            cmd = self.rng.choices(makers, weights)[0]()
+            if isinstance(cmd, (_Transaction, ScanAll)) or cmd[0] == "HELLO":
+                continue
+            cmd[0] = self.randcase(cmd[0])
+            return cmd
+        return ["PING"]
+
+    def watched_write(self, key):
+        """A command on a watched key: a change, a write that changes nothing, or a read."""
+        rng = self.rng
+        choices = [["SET", key, self.val()], ["SET", key, self.val(), "NX"], ["DEL", key],
+                   ["GET", key], ["EXPIRE", key, self.rel()], ["PERSIST", key], ["INCR", key],
+                   ["HSET", key, self.field(), self.hval()], ["HDEL", key, self.field()],
+                   ["APPEND", key, ""], ["EXISTS", key]]
+        if self.lists_ok:
+            choices += [["RPUSH", key, self.elem()], ["LPOP", key], ["LPOP", key, "0"],
+                        ["LTRIM", key, "0", "-1"], ["LREM", key, "0", self.elem()],
+                        ["LINSERT", key, "BEFORE", self.elem(), self.elem()],
+                        ["LMOVE", key, self.lkey(), "LEFT", "RIGHT"], ["LRANGE", key, "0", "-1"],
+                        ["LPUSHX", key, self.elem()]]
+        return rng.choice(choices)
+
+    def transaction(self, makers, weights):
+        """MULTI, a handful of random commands, then EXEC (compared per queued command) or
+        DISCARD; sometimes a WATCH first, with writes by this connection before MULTI.
+        Arity errors and unknown commands among the random ones make EXEC abort."""
+        rng = self.rng
+        if rng.random() < 0.5:
+            watched = [self.lkey() if self.lists_ok and rng.random() < 0.3 else self.key()
+                       for _ in range(rng.randint(1, 3))]
+            yield ["WATCH"] + watched
+            for _ in range(rng.choice([0, 1, 1, 2])):
+                if rng.random() < 0.6:
+                    yield self.watched_write(rng.choice(watched))
+                else:
+                    yield self.queueable(makers, weights)
+        yield [self.randcase("MULTI")]
+        queued = [self.queueable(makers, weights) for _ in range(rng.randint(0, 6))]
+        for cmd in queued:
+            # Sent as a plain command: its reply is +QUEUED (or a queueing error), and a
+            # mismatch must not make Pair ask the reference anything while it is in MULTI.
+            yield list(cmd)
+        if rng.random() < 0.1:
+            yield [self.randcase("DISCARD")]
+        else:
+            yield Exec([self.randcase("EXEC")], queued)
+
     def randcase(self, name):
         if self.rng.random() < 0.1:
             return "".join(ch.lower() if self.rng.random() < 0.5 else ch for ch in name)
@@ -1065,11 +1719,23 @@ class RandomScript:
                                       ["HINCRBYFLOAT", k(), f()], ["HMSET", k(), f()]])),
         ]
         if self.lists_ok:
-            table.append((1.5, lambda: ["LPUSH", k(), v()]))
+            table += self.list_table()
+        table.append((2.5, lambda: _Transaction(["MULTI"])))
         weights = [w for w, _ in table]
         makers = [m for _, m in table]
         while True:
             cmd = rng.choices(makers, weights)[0]()
+            if isinstance(cmd, _Transaction):
+                yield from self.transaction(makers, weights)
+                continue
+            if (cmd[0] in ("LPUSH", "RPUSH", "LINSERT", "LSET", "LREM", "LTRIM", "LMOVE")
+                    and rng.random() < 0.3):
+                # Read the list just written back, whole.
+                yield cmd
+                yield ["LRANGE", cmd[1], "0", "-1"]
+                if rng.random() < 0.2:
+                    yield ["OBJECT", "ENCODING", cmd[1]]
+                continue
             if cmd[0] == "DBSIZE":
                 reply = yield cmd
                 if reply in (b":0\r\n", b":1\r\n") and rng.random() < 0.5:
@@ -1296,7 +1962,8 @@ def main():
                 raise TooMany()
             if len(pair.mismatches) > before and _name(cmd) not in READ_ONLY:
                 resyncs += 1
-                for c in (["FLUSHALL"], ["SELECT", "0"], ["HELLO", "2"]):
+                for c in (["DISCARD"], ["UNWATCH"], ["FLUSHALL"], ["SELECT", "0"],
+                          ["HELLO", "2"]):
                     pair.run(c, "resync", compare=False)
         if resyncs:
             print(f"differential: state reset {resyncs} times after mismatching writes")
@@ -1321,8 +1988,7 @@ def main():
         failed = True
     finally:
         if pair is not None:
-            pair.r.close()
-            pair.e.close()
+            pair.close()
         ember_srv.stop()
         redis_srv.stop()
 
