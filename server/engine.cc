@@ -175,7 +175,19 @@ void Engine::TouchKey(int db, std::string_view key) {
   if (watchers_.empty()) return;
   auto it = watchers_.find({db, std::string(key)});
   if (it == watchers_.end()) return;
-  for (ClientState* c : it->second) c->watch_dirty = true;
+  bool gone = keyspace_->db(db).FindRaw(key) == nullptr;
+  for (ClientState* c : it->second) {
+    // A key that had already expired when watched and is now deleted did not logically change
+    // (Redis's touchWatchedKey); later changes to it count again.
+    bool expired_then_deleted = false;
+    for (auto& w : c->watched) {
+      if (w.db == db && w.key == key && w.expired_at_watch && gone) {
+        w.expired_at_watch = false;
+        expired_then_deleted = true;
+      }
+    }
+    if (!expired_then_deleted) c->watch_dirty = true;
+  }
 }
 
 void Engine::TouchWatchedKeysIn(int db) {
@@ -224,7 +236,16 @@ void Engine::OnKeyEvicted(int db, std::string_view key) {
   TouchKey(db, key);
 }
 
-void Engine::Reject(ClientState& client, std::string_view error, ReplyBuilder& rb) {
+void Engine::Reject(ClientState& client, const CommandId* cmd, std::string_view error,
+                    ReplyBuilder& rb) {
+  if (client.in_multi && cmd != nullptr && cmd->name == "exec") {
+    // Redis's execCommandAbort: the refusal of EXEC itself ends the transaction.
+    std::string_view reason = error;
+    if (!reason.empty() && reason[0] == '-') reason.remove_prefix(reason.find(' ') + 1);
+    EndTransaction(client);
+    rb.Error("-EXECABORT Transaction discarded because of: " + std::string(reason));
+    return;
+  }
   rb.Error(error);
   if (client.in_multi) client.multi_aborted = true;
 }
@@ -285,7 +306,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   if (!cmd->subcommands.empty() && args.size() >= 2) {
     CommandId* sub = CommandRegistry::FindSub(*cmd, args[1]);
     if (sub == nullptr) {
-      Reject(client,
+      Reject(client, cmd,
              "unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
                  ToUpper(cmd->name) + " HELP.",
              rb);
@@ -296,7 +317,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   }
   if ((cmd->arity > 0 && int(args.size()) != cmd->arity) ||
       (cmd->arity < 0 && int(args.size()) < -cmd->arity)) {
-    Reject(client, "wrong number of arguments for '" + cmd->FullName() + "' command", rb);
+    Reject(client, cmd, "wrong number of arguments for '" + cmd->FullName() + "' command", rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -304,7 +325,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     if (AuthNotRequired()) {
       client.authenticated = true;  // requirepass was cleared at run time
     } else {
-      Reject(client, errors::kNoAuth, rb);
+      Reject(client, cmd, errors::kNoAuth, rb);
       ++cmd->rejected_calls;
       return count_if_error();
     }
@@ -313,7 +334,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   if (maxmemory > 0) {
     bool fits = keyspace_->EvictUntil(maxmemory, [this] { return UsedMemory(); });
     if (!fits && cmd->Has(kDenyOom)) {
-      Reject(client, errors::kOom, rb);
+      Reject(client, cmd, errors::kOom, rb);
       ++cmd->rejected_calls;
       return count_if_error();
     }

@@ -212,7 +212,7 @@ class Engine : public KeyspaceListener {
   void RegisterConfig();
   void RejectUnknown(CmdArgs args, ReplyBuilder& rb);
   // Replies a refusal; inside MULTI it also dooms the transaction, as Redis's rejectCommand.
-  void Reject(ClientState& client, std::string_view error, ReplyBuilder& rb);
+  void Reject(ClientState& client, const CommandId* cmd, std::string_view error, ReplyBuilder& rb);
   void TouchKeysOf(const CommandId& cmd, int db, CmdArgs args);
   void CountError(std::string_view reply_tail);
 

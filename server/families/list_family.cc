@@ -118,8 +118,9 @@ void PopGeneric(CmdArgs args, CommandContext& ctx, End end) {
   int64_t count = 1;
   bool has_count = args.size() == 3;
   if (has_count) {
-    if (!ParseIntArg(ctx, args[2], &count)) return;
-    if (count < 0) return ctx.reply().Error("value is out of range, must be positive");
+    auto v = ParseInt64(args[2]);  // Redis's getPositiveLongFromObjectOrReply
+    if (!v || *v < 0) return ctx.reply().Error("value is out of range, must be positive");
+    count = *v;
   }
   bool stop;
   ListValue* l = FindList(ctx, args[1], &stop, false);
@@ -159,6 +160,7 @@ void CmdLMPop(CmdArgs args, CommandContext& ctx) {
     if (stop) return;
     if (l == nullptr) continue;
     std::vector<std::string> popped = PopFrom(ctx, args[i], l, end, count);
+    ctx.engine().TouchKey(ctx.client().db, args[i]);  // LMPOP's keys aren't in its key spec
     ctx.reply().ArrayHeader(2);
     ctx.reply().Bulk(args[i]);
     ctx.reply().ArrayHeader(popped.size());
@@ -230,12 +232,12 @@ void CmdLRange(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdLIndex(CmdArgs args, CommandContext& ctx) {
-  int64_t index;
-  if (!ParseIntArg(ctx, args[2], &index)) return;
   bool stop;
   ListValue* l = FindList(ctx, args[1], &stop, true);
   if (stop) return;
   if (l == nullptr) return ctx.reply().Null();
+  int64_t index;
+  if (!ParseIntArg(ctx, args[2], &index)) return;
   int64_t len = int64_t(l->size());
   if (index < 0) index += len;
   if (index < 0 || index >= len) return ctx.reply().Null();
@@ -243,12 +245,12 @@ void CmdLIndex(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdLSet(CmdArgs args, CommandContext& ctx) {
-  int64_t index;
-  if (!ParseIntArg(ctx, args[2], &index)) return;
   bool stop;
   ListValue* l = FindList(ctx, args[1], &stop, false);
   if (stop) return;
   if (l == nullptr) return ctx.reply().Error(errors::kNoSuchKey);
+  int64_t index;
+  if (!ParseIntArg(ctx, args[2], &index)) return;
   int64_t len = int64_t(l->size());
   if (index < 0) index += len;
   if (index < 0 || index >= len) return ctx.reply().Error("index out of range");
@@ -316,12 +318,7 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
   for (size_t j = 3; j < args.size(); ++j) {
     bool more = j + 1 < args.size();
     if (EqualsNoCase(args[j], "RANK") && more) {
-      if (!ParseIntArg(ctx, args[++j], &rank)) return;
-      if (rank == INT64_MIN) {
-        return ctx.reply().Error(
-            "value is out of range, value must between -9223372036854775807 and "
-            "9223372036854775807");
-      }
+      if (!ParseIntArg(ctx, args[++j], &rank)) return;  // 7.0.15 accepts INT64_MIN too
       if (rank == 0) {
         return ctx.reply().Error(
             "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or "
@@ -341,7 +338,7 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
   if (l == nullptr) return count != -1 ? ctx.reply().ArrayHeader(0) : ctx.reply().Null();
   size_t len = l->size();
   std::vector<int64_t> found;
-  int64_t skip = (rank > 0 ? rank : -rank) - 1;
+  int64_t skip = rank > 0 ? rank - 1 : -(rank + 1);
   int64_t want = count == -1 ? 1 : (count == 0 ? INT64_MAX : count);
   int64_t compared = 0;
   auto visit = [&](size_t index, std::string_view v) {

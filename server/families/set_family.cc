@@ -109,8 +109,9 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
   int64_t count = 1;
   bool has_count = args.size() == 3;
   if (has_count) {
-    if (!ParseIntArg(ctx, args[2], &count)) return;
-    if (count < 0) return ctx.reply().Error("value is out of range, must be positive");
+    auto v = ParseInt64(args[2]);  // Redis's getPositiveLongFromObjectOrReply
+    if (!v || *v < 0) return ctx.reply().Error("value is out of range, must be positive");
+    count = *v;
   }
   bool stop;
   Db& db = ctx.db();

@@ -487,13 +487,17 @@ void CmdSetBit(CmdArgs args, CommandContext& ctx) {
     value = e->StringValue();
   }
   size_t byte = size_t(offset >> 3);
-  if (value.size() < byte + 1) value.resize(byte + 1, '\0');
+  bool grew = value.size() < byte + 1;
+  if (grew) value.resize(byte + 1, '\0');
   int bit = 7 - int(offset & 7);
   auto& b = reinterpret_cast<unsigned char&>(value[byte]);
   int old = (b >> bit) & 1;
-  b = (unsigned char)((b & ~(1 << bit)) | (int(on) << bit));
-  db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep);
-  ctx.Propagate({"SETBIT", key, args[2], args[3]});
+  // As Redis: a new key, a longer string or a flipped bit is a change; anything else is not.
+  if (e == nullptr || grew || old != on) {
+    b = (unsigned char)((b & ~(1 << bit)) | (int(on) << bit));
+    db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep);
+    ctx.Propagate({"SETBIT", key, args[2], args[3]});
+  }
   ctx.reply().Integer(old);
 }
 

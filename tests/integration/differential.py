@@ -8,11 +8,15 @@ to both over raw RESP and the reply bytes are compared; every mismatch is printe
 command and both replies, and any mismatch makes the exit code 1.
 
 The script is
-  1. hand-written edge cases (strings, hashes, keys, expiry, globs, errors, wrong types), run
-     once in RESP2 and once again after HELLO 3;
-  2. seeded random sequences of string, hash and key commands over a small key pool and a
-     small hash field pool, so commands collide and WRONGTYPE happens (the seed is printed
-     and can be set with --seed);
+  1. hand-written edge cases (strings, hashes, lists, keys, expiry, globs, errors, wrong
+     types, transactions), run once in RESP2 and once again after HELLO 3. Transactions
+     cover queueing, runtime errors inside EXEC, -EXECABORT, nested MULTI, WATCH inside
+     MULTI, what does and does not break a WATCH (same connection, and a second connection
+     to each server for writes by another client);
+  2. seeded random sequences of string, hash, list and key commands over a small key pool
+     and a small hash field pool, so commands collide and WRONGTYPE happens (the seed is
+     printed and can be set with --seed), with MULTI ... EXEC/DISCARD blocks of a handful of
+     random commands, sometimes after a WATCH and writes to the watched keys;
   3. protocol cases on fresh connections: malformed multibulk and inline requests, empty
      lines, split and pipelined writes; compared on the reply bytes and on whether the
      connection is then closed.
@@ -22,6 +26,14 @@ the run, absolute ones lie in the year 2100+, and TTL/PTTL/EXPIRETIME/PEXPIRETIM
 are compared with a 2 s tolerance when both are >= 0. KEYS replies are compared as sets.
 RANDOMKEY is only sent when the reference says the db holds 0 or 1 keys. The HELLO reply
 is compared with its server/version/id values masked.
+
+Lists are covered only when ember answers LPUSH (supports_lists), so the script passes
+against a server without lists. Redis 7.0 reports OBJECT ENCODING "quicklist" for every list
+(the listpack encoding of small lists is 7.2's).
+
+An EXEC reply that is an array of one reply per queued command is compared element by
+element with each command's own rules (TTL tolerance, KEYS as a set, hash reads as
+multisets). A mismatching EXEC or DISCARD is printed with the commands that preceded it.
 
 Hashes: a listpack-encoded hash (<= 512 fields, fields and values <= 64 bytes: Redis 7.0's
 defaults) answers in insertion order, so its replies are compared byte for byte. When the
@@ -1145,8 +1157,8 @@ def list_edge_cases():
          S("LRANGE rm 0 -1"), S("DEL rm")])
     # LTRIM: negative and out-of-range bounds; an empty result removes the key.
     trims = [("1", "-2"), ("-100", "100"), ("0", "0"), ("-1", "-1"), ("5", "100"), ("2", "1"),
-             ("0", "-100"), ("-3", "-1"), ("1", "2"), ("-9223372036854775808", "9223372036854775807"),
-             ("9223372036854775807", "-1")]
+             ("0", "-100"), ("-3", "-1"), ("1", "2"),
+             ("-9223372036854775808", "9223372036854775807"), ("9223372036854775807", "-1")]
     for a, b in trims:
         add([S("DEL t"), S("RPUSH t 0 1 2 3 4 5 6 7 8 9"), ["LTRIM", "t", a, b],
              S("LRANGE t 0 -1"), S("EXISTS t")])
@@ -1216,7 +1228,8 @@ def list_edge_cases():
          S("LMPOP 2 m1 m2 right count 100"), S("EXISTS m1"), S("LMPOP 2 m1 m2 LEFT COUNT 100"),
          S("EXISTS m1 m2"), S("LMPOP 1 m1 LEFT"), S("RPUSH m1 only"),
          S("LMPOP 3 m2 m2 m1 LEFT COUNT 3"), S("EXISTS m1"), S("lmpop 1 m1 left"),
-         S("RPUSH m1 a"), S("LMPOP 1 m1 LEFT COUNT 0"), S("LMPOP 1 m1 LEFT COUNT 9223372036854775807"),
+         S("RPUSH m1 a"), S("LMPOP 1 m1 LEFT COUNT 0"),
+         S("LMPOP 1 m1 LEFT COUNT 9223372036854775807"),
          S("LMPOP 1 m1 RIGHT COUNT 9223372036854775808")])
     # Every way to empty a list removes the key (and its TTL).
     add([S("DEL em"), S("RPUSH em a"), S("EXPIRE em 100000"), S("LPOP em"), S("EXISTS em"),
@@ -1898,7 +1911,8 @@ def run_protocol(pair, redis_srv, ember_srv):
 # --------------------------------------------------------------------------------------------
 
 def supports_lists(pair):
-    """LPUSH is used for wrong-type cases only when ember answers it with an integer."""
+    """List cases (edge, wrong-type, transaction and random) run only when ember answers
+    LPUSH with an integer."""
     try:
         with pair.ember_srv.connect() as c:
             c.send_command("SELECT", "9")
@@ -1935,7 +1949,7 @@ def main():
         ember_srv.start()
         pair = Pair(redis_srv, ember_srv)
         lists_ok = supports_lists(pair)
-        print(f"differential: wrong-type cases with LPUSH {'on' if lists_ok else 'off'}")
+        print(f"differential: list cases {'on' if lists_ok else 'off (ember has no LPUSH)'}")
 
         # 1. Edge cases, in RESP2 and again after HELLO 3.
         for proto in ("2", "3"):
