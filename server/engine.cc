@@ -351,7 +351,9 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   client.last_cmd = cmd;
   CommandContext ctx(this, &client, &rb, cmd);
   cmd->handler(args, ctx);
-  if (journal_.dirty() != dirty_before) TouchKeysOf(*cmd, client.db, args);
+  // A write that changed data touches its keys for WATCH. (A read that only expired a key was
+  // already reported by the keyspace.)
+  if (cmd->Has(kWrite) && journal_.dirty() != dirty_before) TouchKeysOf(*cmd, client.db, args);
   ++cmd->calls;
   cmd->cycles += CycleCount() - start;
   ++stats_.total_commands_processed;

@@ -338,7 +338,8 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
   if (l == nullptr) return count != -1 ? ctx.reply().ArrayHeader(0) : ctx.reply().Null();
   size_t len = l->size();
   std::vector<int64_t> found;
-  int64_t skip = rank > 0 ? rank - 1 : -(rank + 1);
+  // Redis 7.0.15 negates the rank in a long: INT64_MIN stays negative and acts like -1.
+  int64_t skip = rank > 0 ? rank - 1 : (rank == INT64_MIN ? 0 : -(rank + 1));
   int64_t want = count == -1 ? 1 : (count == 0 ? INT64_MAX : count);
   int64_t compared = 0;
   auto visit = [&](size_t index, std::string_view v) {
