@@ -180,15 +180,15 @@ void MoveGeneric(CommandContext& ctx, std::string_view src_key, std::string_view
   if (stop) return;
   size_t src_before = src->bytes();
   std::string value = from == End::kLeft ? src->PopFront() : src->PopBack();
+  size_t dst_before;
   if (src_key == dst_key) {
-    dst = src;
+    dst = src;  // a rotation: the key never goes away, even from a one-element list
+    dst_before = src_before;
   } else {
-    ctx.keyspace().AddDataBytes(int64_t(src->bytes()) - int64_t(src_before));
-    src_before = 0;
-    if (src->size() == 0) ctx.db().Delete(src_key);
+    Settle(ctx, src_key, src, src_before);
     if (dst == nullptr) dst = CreateList(ctx, dst_key);
+    dst_before = dst->bytes();
   }
-  size_t dst_before = src_before ? src_before : dst->bytes();
   to == End::kLeft ? dst->PushFront(value) : dst->PushBack(value);
   Settle(ctx, dst_key, dst, dst_before);
   ctx.Propagate({"LMOVE", src_key, dst_key, from == End::kLeft ? "LEFT" : "RIGHT",
