@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/strings.h"
+#include "server/db/varint.h"
 #include "server/types/hash_value.h"
 #include "server/types/list_value.h"
 #include "server/types/set_value.h"
@@ -32,35 +33,6 @@ std::string_view ObjTypeName(ObjType t) {
 }
 
 namespace {
-
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-uint8_t* PutVarint(uint8_t* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = uint8_t(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = uint8_t(v);
-  return p;
-}
-
-const uint8_t* GetVarint(const uint8_t* p, uint64_t* v) {
-  uint64_t out = 0;
-  int shift = 0;
-  while (*p & 0x80) {
-    out |= uint64_t(*p++ & 0x7F) << shift;
-    shift += 7;
-  }
-  *v = out | (uint64_t(*p++) << shift);
-  return p;
-}
 
 // Redis stores a string as an integer when it is the canonical form of an int64 (at most 20
 // chars, no leading zeros or '+').

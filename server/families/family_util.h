@@ -44,6 +44,17 @@ inline bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out,
   return true;
 }
 
+// A pop count, as Redis's getPositiveLongFromObjectOrReply: one message for every failure.
+inline bool ParsePositiveCount(CommandContext& ctx, std::string_view arg, int64_t* out) {
+  auto v = ParseInt64(arg);
+  if (!v || *v < 0) {
+    ctx.reply().Error("value is out of range, must be positive");
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
 // SCAN-family cursor, with Redis's parseScanCursorOrReply (strtoul) rules.
 bool ParseScanCursor(CommandContext& ctx, std::string_view arg, uint64_t* out);
 

@@ -117,11 +117,7 @@ void PopGeneric(CmdArgs args, CommandContext& ctx, End end) {
   }
   int64_t count = 1;
   bool has_count = args.size() == 3;
-  if (has_count) {
-    auto v = ParseInt64(args[2]);  // Redis's getPositiveLongFromObjectOrReply
-    if (!v || *v < 0) return ctx.reply().Error("value is out of range, must be positive");
-    count = *v;
-  }
+  if (has_count && !ParsePositiveCount(ctx, args[2], &count)) return;
   bool stop;
   ListValue* l = FindList(ctx, args[1], &stop, false);
   if (stop) return;

@@ -108,11 +108,7 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.reply().Error(errors::kSyntax);
   int64_t count = 1;
   bool has_count = args.size() == 3;
-  if (has_count) {
-    auto v = ParseInt64(args[2]);  // Redis's getPositiveLongFromObjectOrReply
-    if (!v || *v < 0) return ctx.reply().Error("value is out of range, must be positive");
-    count = *v;
-  }
+  if (has_count && !ParsePositiveCount(ctx, args[2], &count)) return;
   bool stop;
   Db& db = ctx.db();
   SetValue* s = FindSet(ctx, db, args[1], &stop);

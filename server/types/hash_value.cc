@@ -4,27 +4,11 @@
 
 #include <cstdlib>
 
+#include "server/db/varint.h"
+
 namespace ember {
 
 namespace {
-
-size_t LenSize(size_t n) {
-  size_t k = 1;
-  while (n >= 0x80) {
-    n >>= 7;
-    ++k;
-  }
-  return k;
-}
-
-char* PutLen(char* p, size_t n) {
-  while (n >= 0x80) {
-    *p++ = char(n | 0x80);
-    n >>= 7;
-  }
-  *p++ = char(n);
-  return p;
-}
 
 void Write32(char* p, uint32_t v) { memcpy(p, &v, 4); }
 
@@ -42,9 +26,9 @@ LpHit LpFind(const char* lp, std::string_view field) {
   const char* end = p + bytes;
   while (p < end) {
     const char* rec = p;
-    std::string_view f = HashLpNext(p);
+    std::string_view f = GetLengthPrefixed(p);
     const char* val = p;
-    HashLpNext(p);
+    GetLengthPrefixed(p);
     if (f == field) return {size_t(rec - lp), size_t(val - lp), size_t(p - lp)};
   }
   return {};
@@ -52,49 +36,25 @@ LpHit LpFind(const char* lp, std::string_view field) {
 
 }  // namespace
 
-std::string_view HashLpNext(const char*& p) {
-  size_t n = 0;
-  int shift = 0;
-  while (static_cast<unsigned char>(*p) & 0x80) {
-    n |= size_t(static_cast<unsigned char>(*p++) & 0x7F) << shift;
-    shift += 7;
-  }
-  n |= size_t(static_cast<unsigned char>(*p++)) << shift;
-  std::string_view s(p, n);
-  p += n;
-  return s;
-}
-
 void HashValue::Destroy(uint64_t h) {
-  if (!IsTable(h)) return free(AsListpack(h));
-  Table* t = AsTable(h);
-  t->entries.ForEach([](Entry* e) { Entry::Free(e); });
-  delete t;
+  if (IsTable(h)) return delete AsTable(h);
+  free(AsListpack(h));
 }
 
 uint64_t HashValue::Copy(uint64_t h) {
-  if (!IsTable(h)) {
-    char* lp = AsListpack(h);
-    if (lp == nullptr) return 0;
-    size_t n = 8 + LpBytes(lp);
-    char* copy = static_cast<char*>(malloc(n));
-    if (copy == nullptr) abort();
-    memcpy(copy, lp, n);
-    return reinterpret_cast<uint64_t>(copy);
-  }
-  Table* src = AsTable(h);
-  auto* t = new Table;
-  t->entry_bytes = src->entry_bytes;
-  src->entries.ForEach([&](Entry* e) {
-    t->entries.Insert(Entry::CloneWithKey(e, e->key(), false), HashKey(e->key()));
-  });
-  return reinterpret_cast<uint64_t>(t) | 1;
+  if (IsTable(h)) return reinterpret_cast<uint64_t>(AsTable(h)->Copy()) | 1;
+  char* lp = AsListpack(h);
+  if (lp == nullptr) return 0;
+  size_t n = 8 + LpBytes(lp);
+  char* copy = static_cast<char*>(malloc(n));
+  if (copy == nullptr) abort();
+  memcpy(copy, lp, n);
+  return reinterpret_cast<uint64_t>(copy);
 }
 
 size_t HashValue::Bytes(uint64_t h) {
-  if (!IsTable(h)) return AsListpack(h) ? malloc_usable_size(AsListpack(h)) : 0;
-  Table* t = AsTable(h);
-  return sizeof(Table) + t->entries.capacity() * sizeof(uint64_t) + t->entry_bytes;
+  if (IsTable(h)) return AsTable(h)->Bytes();
+  return AsListpack(h) ? malloc_usable_size(AsListpack(h)) : 0;
 }
 
 size_t HashValue::size() const {
@@ -113,7 +73,7 @@ std::optional<std::string_view> HashValue::Get(std::string_view field) const {
   LpHit hit = LpFind(lp, field);
   if (hit.field_at == 0) return std::nullopt;
   const char* p = lp + hit.value_at;
-  return HashLpNext(p);
+  return GetLengthPrefixed(p);
 }
 
 bool HashValue::Set(std::string_view field, std::string_view value, const HashLimits& limits) {
@@ -125,20 +85,14 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
   if (IsTable(h)) {
     Table* t = AsTable(h);
     uint64_t hash = HashKey(field);
-    Entry* old = t->entries.Erase(field, hash);
-    if (old) {
-      t->entry_bytes -= old->AllocSize();
-      Entry::Free(old);
-    }
-    Entry* e = Entry::NewString(field, value, false, Entry::Repr::kNoInt);
-    t->entry_bytes += e->AllocSize();
-    t->entries.Insert(e, hash);
-    return old == nullptr;
+    bool existed = t->Remove(field, hash);
+    t->Add(Entry::NewString(field, value, false, Entry::Repr::kNoInt), hash);
+    return !existed;
   }
   char* lp = AsListpack(h);
   uint32_t count = LpCount(lp), bytes = LpBytes(lp);
   LpHit hit = LpFind(lp, field);
-  size_t value_rec = LenSize(value.size()) + value.size();
+  size_t value_rec = VarintSize(value.size()) + value.size();
   if (hit.field_at != 0) {
     // Replace the value record in place, resizing the block to the exact new length.
     size_t old_rec = hit.end_at - hit.value_at;
@@ -148,19 +102,19 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
     lp = static_cast<char*>(realloc(lp, new_total));
     if (lp == nullptr) abort();
     if (value_rec > old_rec) memmove(lp + hit.value_at + value_rec, lp + hit.end_at, tail);
-    PutLen(lp + hit.value_at, value.size());
-    memcpy(lp + hit.value_at + LenSize(value.size()), value.data(), value.size());
+    PutVarint(lp + hit.value_at, value.size());
+    memcpy(lp + hit.value_at + VarintSize(value.size()), value.data(), value.size());
     Write32(lp + 4, uint32_t(new_total - 8));
     store(reinterpret_cast<uint64_t>(lp));
     return false;
   }
-  size_t add = LenSize(field.size()) + field.size() + value_rec;
+  size_t add = VarintSize(field.size()) + field.size() + value_rec;
   lp = static_cast<char*>(realloc(lp, 8 + bytes + add));
   if (lp == nullptr) abort();
   char* p = lp + 8 + bytes;
-  p = PutLen(p, field.size());
+  p = PutVarint(p, field.size());
   memcpy(p, field.data(), field.size());
-  p = PutLen(p + field.size(), value.size());
+  p = PutVarint(p + field.size(), value.size());
   memcpy(p, value.data(), value.size());
   Write32(lp, count + 1);
   Write32(lp + 4, uint32_t(bytes + add));
@@ -172,12 +126,7 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
 bool HashValue::Delete(std::string_view field) {
   uint64_t h = load();
   if (IsTable(h)) {
-    Table* t = AsTable(h);
-    Entry* old = t->entries.Erase(field, HashKey(field));
-    if (old == nullptr) return false;
-    t->entry_bytes -= old->AllocSize();
-    Entry::Free(old);
-    return true;
+    return AsTable(h)->Remove(field, HashKey(field));
   }
   char* lp = AsListpack(h);
   LpHit hit = LpFind(lp, field);
@@ -207,8 +156,8 @@ std::pair<std::string_view, std::string_view> HashValue::Random(uint64_t r) cons
   size_t target = r % LpCount(lp);
   const char* p = lp + 8;
   for (size_t i = 0;; ++i) {
-    std::string_view f = HashLpNext(p);
-    std::string_view v = HashLpNext(p);
+    std::string_view f = GetLengthPrefixed(p);
+    std::string_view v = GetLengthPrefixed(p);
     if (i == target) return {f, v};
   }
 }
@@ -217,9 +166,7 @@ void HashValue::ConvertToTable() {
   uint64_t h = load();
   auto* t = new Table;
   ForEachLp(AsListpack(h), [&](std::string_view f, std::string_view v) {
-    Entry* e = Entry::NewString(f, v, false, Entry::Repr::kNoInt);
-    t->entry_bytes += e->AllocSize();
-    t->entries.Insert(e, HashKey(f));
+    t->Add(Entry::NewString(f, v, false, Entry::Repr::kNoInt), HashKey(f));
   });
   free(AsListpack(h));
   store(reinterpret_cast<uint64_t>(t) | 1);

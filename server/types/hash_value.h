@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "server/db/entry_table.h"
+#include "server/db/varint.h"
+#include "server/types/owned_table.h"
 
 namespace ember {
 
@@ -58,10 +60,7 @@ class HashValue {
   size_t bytes() const { return Bytes(load()); }
 
  private:
-  struct Table {
-    EntryTable entries;  // owns them; values are stored raw (never int-encoded)
-    size_t entry_bytes = 0;
-  };
+  using Table = OwnedTable;  // values are stored raw (never int-encoded)
   static bool IsTable(uint64_t h) { return h & 1; }
   static Table* AsTable(uint64_t h) { return reinterpret_cast<Table*>(h & ~uint64_t(1)); }
   static char* AsListpack(uint64_t h) { return reinterpret_cast<char*>(h); }
@@ -86,16 +85,13 @@ class HashValue {
   char rep_[8];
 };
 
-// Decodes one listpack string at p; advances p.
-std::string_view HashLpNext(const char*& p);
-
 void HashValue::ForEachLp(const char* lp, auto&& fn) {
   if (lp == nullptr) return;
   const char* p = lp + 8;
   const char* end = lp + 8 + LpBytes(lp);
   while (p < end) {
-    std::string_view f = HashLpNext(p);
-    std::string_view v = HashLpNext(p);
+    std::string_view f = GetLengthPrefixed(p);
+    std::string_view v = GetLengthPrefixed(p);
     fn(f, v);
   }
 }

@@ -1,43 +1,25 @@
 #include "server/types/list_value.h"
 
+#include "server/db/varint.h"
+
 namespace ember {
 
 namespace {
 
-size_t LenSize(size_t n) {
-  size_t k = 1;
-  while (n >= 0x80) {
-    n >>= 7;
-    ++k;
-  }
-  return k;
-}
-
 // Bytes of a whole record for a value of n bytes.
 size_t RecordSize(size_t n) {
-  size_t body = LenSize(n) + n;
-  return body + LenSize(body);
+  size_t body = VarintSize(n) + n;
+  return body + VarintSize(body);
 }
 
 void AppendRecord(std::string* out, std::string_view v) {
-  size_t start = out->size();
-  size_t n = v.size();
-  while (n >= 0x80) {
-    out->push_back(char(n | 0x80));
-    n >>= 7;
-  }
-  out->push_back(char(n));
+  char len[10];
+  out->append(len, PutVarint(len, v.size()));
   out->append(v);
   // backlen: the body length as a varint stored in reverse, so it reads from the end.
-  size_t body = out->size() - start;
-  char tmp[10];
-  size_t k = 0;
-  while (body >= 0x80) {
-    tmp[k++] = char(body | 0x80);
-    body >>= 7;
-  }
-  tmp[k++] = char(body);
-  for (size_t i = k; i-- > 0;) out->push_back(tmp[i]);
+  char back[10];
+  char* end = PutVarint(back, VarintSize(v.size()) + v.size());
+  while (end != back) out->push_back(*--end);
 }
 
 std::string Record(std::string_view v) {
@@ -64,16 +46,8 @@ const char* RecordBefore(const char* end) {
 
 std::string_view ListNext(const char*& p) {
   const char* start = p;
-  size_t n = 0;
-  int shift = 0;
-  while (static_cast<unsigned char>(*p) & 0x80) {
-    n |= size_t(static_cast<unsigned char>(*p++) & 0x7F) << shift;
-    shift += 7;
-  }
-  n |= size_t(static_cast<unsigned char>(*p++)) << shift;
-  std::string_view s(p, n);
-  p += n;
-  p += LenSize(size_t(p - start));  // skip the backlen
+  std::string_view s = GetLengthPrefixed(p);
+  p += VarintSize(size_t(p - start));  // skip the backlen
   return s;
 }
 

@@ -13,9 +13,9 @@ namespace ember {
 // The value of a list key: an 8-byte handle inside the key's Entry pointing at a quicklist, as
 // Redis 7.0 stores every list: a deque of chunks, each up to kChunkBytes of
 // [varint len][bytes][backlen] records, where backlen is the record's length written so that
-// it reads backwards from the record's end (as listpack's), so both ends pop in O(1). Pushing and popping at either end is O(1) (a chunk memmove of a
-// few KB at most); index access walks chunk counts, then one chunk. The handle is null for an
-// empty list. No RESP here.
+// it reads backwards from the record's end (as listpack's), so both ends pop in O(1). Pushing and
+// popping at either end is O(1) (a chunk memmove of a few KB at most); index access walks chunk
+// counts, then one chunk. The handle is null for an empty list. No RESP here.
 class ListValue {
  public:
   static constexpr size_t kChunkBytes = 8 * 1024;  // Redis's list-max-listpack-size -2

@@ -45,45 +45,34 @@ std::string SetIntToString(int64_t v) {
 }
 
 void SetValue::Destroy(uint64_t h) {
-  if (!IsTable(h)) return free(AsIntset(h));
-  Table* t = AsTable(h);
-  t->members.ForEach([](Entry* e) { Entry::Free(e); });
-  delete t;
+  if (IsTable(h)) return delete AsTable(h);
+  free(AsIntset(h));
 }
 
 uint64_t SetValue::Copy(uint64_t h) {
-  if (!IsTable(h)) {
-    const char* is = AsIntset(h);
-    if (is == nullptr) return 0;
-    size_t n = 4 + 8 * size_t(Count(is));
-    char* copy = static_cast<char*>(malloc(n));
-    if (copy == nullptr) abort();
-    memcpy(copy, is, n);
-    return reinterpret_cast<uint64_t>(copy);
-  }
-  Table* src = AsTable(h);
-  auto* t = new Table;
-  t->entry_bytes = src->entry_bytes;
-  src->members.ForEach([&](Entry* e) {
-    t->members.Insert(Entry::CloneWithKey(e, e->key(), false), HashKey(e->key()));
-  });
-  return reinterpret_cast<uint64_t>(t) | 1;
+  if (IsTable(h)) return reinterpret_cast<uint64_t>(AsTable(h)->Copy()) | 1;
+  const char* is = AsIntset(h);
+  if (is == nullptr) return 0;
+  size_t n = 4 + 8 * size_t(Count(is));
+  char* copy = static_cast<char*>(malloc(n));
+  if (copy == nullptr) abort();
+  memcpy(copy, is, n);
+  return reinterpret_cast<uint64_t>(copy);
 }
 
 size_t SetValue::Bytes(uint64_t h) {
-  if (!IsTable(h)) return AsIntset(h) ? malloc_usable_size(AsIntset(h)) : 0;
-  Table* t = AsTable(h);
-  return sizeof(Table) + t->members.capacity() * sizeof(uint64_t) + t->entry_bytes;
+  if (IsTable(h)) return AsTable(h)->Bytes();
+  return AsIntset(h) ? malloc_usable_size(AsIntset(h)) : 0;
 }
 
 size_t SetValue::size() const {
   uint64_t h = load();
-  return IsTable(h) ? AsTable(h)->members.size() : Count(AsIntset(h));
+  return IsTable(h) ? AsTable(h)->entries.size() : Count(AsIntset(h));
 }
 
 bool SetValue::Contains(std::string_view member) const {
   uint64_t h = load();
-  if (IsTable(h)) return AsTable(h)->members.Find(member, HashKey(member)) != nullptr;
+  if (IsTable(h)) return AsTable(h)->entries.Find(member, HashKey(member)) != nullptr;
   int64_t v;
   if (!AsInt(member, &v)) return false;
   const char* is = AsIntset(h);
@@ -117,22 +106,15 @@ bool SetValue::Add(std::string_view member, size_t max_intset) {
   }
   Table* t = AsTable(h);
   uint64_t hash = HashKey(member);
-  if (t->members.Find(member, hash) != nullptr) return false;
-  Entry* e = Entry::NewString(member, "", false, Entry::Repr::kNoInt);
-  t->entry_bytes += e->AllocSize();
-  t->members.Insert(e, hash);
+  if (t->entries.Find(member, hash) != nullptr) return false;
+  t->Add(Entry::NewString(member, "", false, Entry::Repr::kNoInt), hash);
   return true;
 }
 
 bool SetValue::Remove(std::string_view member) {
   uint64_t h = load();
   if (IsTable(h)) {
-    Table* t = AsTable(h);
-    Entry* e = t->members.Erase(member, HashKey(member));
-    if (e == nullptr) return false;
-    t->entry_bytes -= e->AllocSize();
-    Entry::Free(e);
-    return true;
+    return AsTable(h)->Remove(member, HashKey(member));
   }
   int64_t v;
   if (!AsInt(member, &v)) return false;
@@ -155,7 +137,7 @@ bool SetValue::Remove(std::string_view member) {
 
 std::string SetValue::Random(uint64_t r) const {
   uint64_t h = load();
-  if (IsTable(h)) return std::string(AsTable(h)->members.RandomEntry(r)->key());
+  if (IsTable(h)) return std::string(AsTable(h)->entries.RandomEntry(r)->key());
   const char* is = AsIntset(h);
   return SetIntToString(IntAt(is, r % Count(is)));
 }
@@ -166,9 +148,7 @@ void SetValue::ConvertToTable() {
   const char* is = AsIntset(h);
   for (uint32_t i = 0; i < Count(is); ++i) {
     std::string m = SetIntToString(IntAt(is, i));
-    Entry* e = Entry::NewString(m, "", false, Entry::Repr::kNoInt);
-    t->entry_bytes += e->AllocSize();
-    t->members.Insert(e, HashKey(m));
+    t->Add(Entry::NewString(m, "", false, Entry::Repr::kNoInt), HashKey(m));
   }
   free(AsIntset(h));
   store(reinterpret_cast<uint64_t>(t) | 1);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "server/db/entry_table.h"
+#include "server/types/owned_table.h"
 
 namespace ember {
 
@@ -40,10 +41,7 @@ class SetValue {
   size_t bytes() const { return Bytes(load()); }
 
  private:
-  struct Table {
-    EntryTable members;
-    size_t entry_bytes = 0;
-  };
+  using Table = OwnedTable;
   static bool IsTable(uint64_t h) { return h & 1; }
   static Table* AsTable(uint64_t h) { return reinterpret_cast<Table*>(h & ~uint64_t(1)); }
   static char* AsIntset(uint64_t h) { return reinterpret_cast<char*>(h); }
@@ -75,7 +73,7 @@ template <typename Fn>
 void SetValue::ForEach(Fn&& fn) const {
   uint64_t h = load();
   if (IsTable(h)) {
-    AsTable(h)->members.ForEach([&](Entry* e) { fn(e->key()); });
+    AsTable(h)->entries.ForEach([&](Entry* e) { fn(e->key()); });
     return;
   }
   const char* is = AsIntset(h);
@@ -92,7 +90,7 @@ uint64_t SetValue::Scan(uint64_t cursor, Fn&& fn) const {
     ForEach(fn);
     return 0;
   }
-  return AsTable(h)->members.ScanBucket(cursor, [&](Entry* e) { fn(e->key()); });
+  return AsTable(h)->entries.ScanBucket(cursor, [&](Entry* e) { fn(e->key()); });
 }
 
 }  // namespace ember
