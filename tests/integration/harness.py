@@ -386,3 +386,39 @@ class RespConnection:
         if reply == b"+PONG\r\n":
             return "open"
         return "extra:" + repr(reply)
+
+
+# --------------------------------------------------------------------------------------------
+# Assertions and bounded waits shared by the client tests
+# --------------------------------------------------------------------------------------------
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(actual, expected, what=""):
+    if actual != expected:
+        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def raises(fn, exc_type, contains=None):
+    try:
+        fn()
+    except exc_type as e:
+        if contains is not None and contains not in str(e):
+            raise AssertionError(f"{exc_type.__name__} message {str(e)!r} lacks {contains!r}")
+        return e
+    except Exception as e:
+        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e}")
+    raise AssertionError(f"expected {exc_type.__name__}, nothing raised")
+
+
+def wait_for(pred, timeout, interval=0.05):
+    """Bounded poll: True once pred() holds, False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(interval)
+    return pred()

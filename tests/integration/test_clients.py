@@ -16,6 +16,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import check, eq, raises, wait_for  # noqa: E402,F401
 
 try:
     import redis
@@ -31,28 +32,6 @@ CLI_TIMEOUT_S = 10
 
 class Skip(Exception):
     pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def eq(actual, expected, what=""):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def raises(fn, exc_type, contains=None):
-    try:
-        fn()
-    except exc_type as e:
-        if contains is not None and contains not in str(e):
-            raise AssertionError(f"{exc_type.__name__} message {str(e)!r} lacks {contains!r}")
-        return e
-    except Exception as e:
-        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e}")
-    raise AssertionError(f"expected {exc_type.__name__}, nothing raised")
 
 
 class Suite:

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import RespConnection, Server, ConnectionClosed, encode_command  # noqa: E402
+from harness import Server, ConnectionClosed, encode_command, wait_for  # noqa: E402
 
 BIN = os.path.abspath(sys.argv[1])
 results = []
@@ -22,16 +22,6 @@ results = []
 def check(name, cond, detail=""):
     results.append(cond)
     print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"), flush=True)
-
-
-def wait_for(pred, timeout, interval=0.05):
-    """Bounded poll: True once pred() holds, False after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
 
 
 def run_binary(*args, timeout=10):

@@ -21,6 +21,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import check, eq, raises, wait_for  # noqa: E402,F401
 
 try:
     import redis
@@ -35,38 +36,6 @@ RACE_INCREMENTS = 200        # per thread
 RACE_MAX_ATTEMPTS = 20000    # per thread, bound on WATCH retries
 RACE_TIMEOUT_S = 60
 EXPIRY_WAIT_S = 5.0          # bound on waiting for a PX 100 key to expire
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def eq(actual, expected, what=""):
-    if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
-
-
-def raises(fn, exc_type, contains=None):
-    try:
-        fn()
-    except exc_type as e:
-        if contains is not None and contains not in str(e):
-            raise AssertionError(f"{exc_type.__name__} message {str(e)!r} lacks {contains!r}")
-        return e
-    except Exception as e:
-        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e}")
-    raise AssertionError(f"expected {exc_type.__name__}, nothing raised")
-
-
-def wait_for(pred, timeout, interval=0.01):
-    """Bounded poll: True once pred() holds, False after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
 
 
 class Suite:
