@@ -158,7 +158,7 @@ void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
     return;
   }
   if (size_t(count) >= s->size()) {
-    ctx.reply().SetHeader(s->size());
+    ctx.reply().ArrayHeader(s->size());
     s->ForEach([&](std::string_view m) { ctx.reply().Bulk(m); });
     return;
   }
@@ -171,11 +171,12 @@ void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
 void CmdSMove(CmdArgs args, CommandContext& ctx) {
   bool stop;
   Db& db = ctx.db();
+  // As Redis: a missing source answers 0 before the destination's type is looked at.
+  if (db.Find(args[1]) == nullptr) return ctx.reply().Integer(0);
   SetValue* src = FindSet(ctx, db, args[1], &stop);
   if (stop) return;
   SetValue* dst = FindSet(ctx, db, args[2], &stop);
   if (stop) return;
-  if (src == nullptr) return ctx.reply().Integer(0);
   if (args[1] == args[2]) return ctx.reply().Integer(src->Contains(args[3]) ? 1 : 0);
   size_t before = src->bytes();
   if (!src->Remove(args[3])) return ctx.reply().Integer(0);
@@ -264,9 +265,27 @@ bool Combine(CommandContext& ctx, CmdArgs keys, Op op, std::vector<std::string>*
   return true;
 }
 
+// Redis answers SUNION and SDIFF from the result set it builds: when that set would be an
+// intset, the members come out in ascending order.
+void OrderLikeResultSet(CommandContext& ctx, std::vector<std::string>* members) {
+  if (members->size() > MaxIntset(ctx)) return;
+  std::vector<std::pair<int64_t, size_t>> ints;
+  for (size_t i = 0; i < members->size(); ++i) {
+    const std::string& m = (*members)[i];
+    auto v = m.size() <= 20 ? ParseInt64(m) : std::nullopt;
+    if (!v) return;
+    ints.emplace_back(*v, i);
+  }
+  std::sort(ints.begin(), ints.end());
+  std::vector<std::string> sorted;
+  for (auto& [v, i] : ints) sorted.push_back(std::move((*members)[i]));
+  *members = std::move(sorted);
+}
+
 void AlgebraReply(CmdArgs args, CommandContext& ctx, Op op) {
   std::vector<std::string> members;
   if (!Combine(ctx, args.subspan(1), op, &members)) return;
+  if (op != Op::kInter) OrderLikeResultSet(ctx, &members);
   ReplyMembers(ctx, members);
 }
 

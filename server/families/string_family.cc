@@ -497,6 +497,9 @@ void CmdSetBit(CmdArgs args, CommandContext& ctx) {
     b = (unsigned char)((b & ~(1 << bit)) | (int(on) << bit));
     db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep);
     ctx.Propagate({"SETBIT", key, args[2], args[3]});
+  } else if (e->str_encoding() != Entry::StrEnc::kRaw) {
+    // Redis unshares the string before looking at the bit: it turns raw even unchanged.
+    db.SetString(key, value, Repr::kRaw, Db::Ttl::kKeep, 0, e);
   }
   ctx.reply().Integer(old);
 }

@@ -43,6 +43,17 @@ HGETALL and WITHVALUES), and HSCAN from cursor 0 is compared by the union of a f
 each server following its own cursors. SCAN is always compared that way. HRANDFIELD is only
 sent where its answer is determined: missing or wrong-type keys, count 0, count >= the size
 (known from the reference's HLEN just before), or a one-field hash.
+
+Sets (Redis 7.0: intset while every member is a canonical integer and there are <= 512,
+iterated in ascending order; else hashtable): replies are compared byte for byte unless the
+reference says a key involved is hashtable-encoded right after the command (SMEMBERS, and
+SINTER/SUNION/SDIFF when any input key is), or a SUNION/SDIFF result holds over 512 members
+(Redis builds it as a set of its own); then as multisets, in RESP2 and RESP3 alike. SSCAN on a
+hashtable is compared by the union of a full walk. SPOP/SRANDMEMBER are only sent where the
+answer is determined (given the reference's SCARD and OBJECT ENCODING just before): missing
+or wrong-type keys, one-member sets, count 0, count >= size (whole set: ascending for an
+intset, any order for a hashtable), bad counts; SRANDMEMBER with a negative count is compared
+by reply type and length only.
 """
 
 import argparse
@@ -113,12 +124,17 @@ def replies_equal(cmd, r, e):
 class Unordered(list):
     """A command whose array reply is compared as a multiset ("set") or as a multiset of
     field/value pairs ("pairs") when the bytes differ: always if key is None, else only when
-    the reference says key is hashtable-encoded right after the command."""
+    the reference says key (or, for a list or tuple of keys, any of them) is hashtable-encoded
+    right after the command, or (big=True) the reference's array holds more than
+    SET_INTSET_ENTRIES elements (SUNION/SDIFF build their result as a set of their own, which
+    Redis turns into a hashtable past set-max-intset-entries). how="len" compares only the
+    aggregate type and the number of elements (SRANDMEMBER with a negative count)."""
 
-    def __init__(self, cmd, how, key=None):
+    def __init__(self, cmd, how, key=None, big=False):
         super().__init__(cmd)
         self.how = how
         self.key = key
+        self.big = big
 
 
 class ScanAll(list):
@@ -150,7 +166,18 @@ def unordered_equal(r, e, how):
         return False
     if rv[0] != ev[0] or not isinstance(rv[1], list) or not isinstance(ev[1], list):
         return False
+    if how == "len":
+        return len(rv[1]) == len(ev[1])
     return _normalise(rv[1], how) == _normalise(ev[1], how)
+
+
+def _array_len(reply):
+    """The number of elements of an array/set reply, else -1."""
+    try:
+        t, v = harness.parse_reply(reply)
+    except (ProtocolError, ValueError):
+        return -1
+    return len(v) if isinstance(v, list) else -1
 
 
 def _normalise(items, how):
@@ -277,8 +304,11 @@ class Pair:
     def _unordered_ok(self, cmd, r, e):
         if not isinstance(cmd, Unordered):
             return False
-        if cmd.key is not None and self.reference_encoding(cmd.key) != b"hashtable":
-            return False
+        if cmd.key is not None and cmd.how != "len":
+            keys = cmd.key if isinstance(cmd.key, (list, tuple)) else [cmd.key]
+            if not ((cmd.big and _array_len(r) > SET_INTSET_ENTRIES)
+                    or any(self.reference_encoding(k) == b"hashtable" for k in keys)):
+                return False
         return unordered_equal(r, e, cmd.how)
 
     @staticmethod
@@ -618,6 +648,9 @@ def edge_cases(lists_ok):
          ["MGET"] + [f"mk{i}" for i in range(0, 3000, 3)],
          ["DEL"] + [f"mk{i}" for i in range(0, 3000, 2)], S("DBSIZE"), S("FLUSHDB")])
     add(hash_edge_cases())
+    add([S("FLUSHALL")])
+    add(set_edge_cases(lists_ok))
+    add([S("FLUSHALL")])
     if lists_ok:
         add([S("DEL lst"), S("LPUSH lst a b"), S("TYPE lst"), S("GET lst"), S("SET lst x XX GET"),
              S("INCR lst"), S("APPEND lst x"), S("STRLEN lst"), S("GETRANGE lst 0 1"),
@@ -1306,6 +1339,171 @@ def list_edge_cases():
 
 
 # --------------------------------------------------------------------------------------------
+# 1e. Set edge cases (Redis 7.0: intset while every member is a canonical integer and there are
+#     at most set-max-intset-entries = 512 of them, iterated in ascending order; otherwise
+#     hashtable, iterated in its own order. 7.2's listpack sets do not exist in 7.0)
+# --------------------------------------------------------------------------------------------
+
+SET_INTSET_ENTRIES = 512
+
+
+def U(line_or_cmd, key, how="set", big=False):
+    """An Unordered set read: compared as a multiset when the reference says key (or any of
+    a list of keys) is hashtable-encoded (or, with big, the reply holds over 512 members)."""
+    cmd = S(line_or_cmd) if isinstance(line_or_cmd, str) else line_or_cmd
+    return Unordered(cmd, how, key, big)
+
+
+def UA(line_or_cmd):
+    """Always compared as a multiset (SPOP/SRANDMEMBER of a whole hashtable set)."""
+    return Unordered(S(line_or_cmd) if isinstance(line_or_cmd, str) else line_or_cmd, "set")
+
+
+def SS(line, key):
+    """SSCAN from cursor 0: exact on an intset, union of the full walk on a hashtable."""
+    return ScanAll(S(line), False, key=key)
+
+
+def set_edge_cases(lists_ok):
+    c = []
+    add = c.extend
+    ints = lambda n, start=0: [str(i) for i in range(start, start + n)]  # noqa: E731
+    # Arity: every command one argument short and, where fixed, one too many.
+    add([S("SADD"), S("SADD s"), S("SREM"), S("SREM s"), S("SCARD"), S("SCARD s x"),
+         S("SISMEMBER s"), S("SISMEMBER s m x"), S("SMISMEMBER s"), S("SMISMEMBER"),
+         S("SMEMBERS"), S("SMEMBERS s x"), S("SPOP"), S("SPOP s 1 2"), S("SRANDMEMBER"),
+         S("SRANDMEMBER s 1 2"), S("SMOVE a b"), S("SMOVE a b m x"), S("SMOVE"), S("SINTER"),
+         S("SUNION"), S("SDIFF"), S("SINTERSTORE"), S("SINTERSTORE d"), S("SUNIONSTORE d"),
+         S("SDIFFSTORE d"), S("SUNIONSTORE"), S("SDIFFSTORE"), S("SINTERCARD"),
+         S("SINTERCARD 1"), S("SSCAN s"), S("SSCAN"), S("sadd s"), S("EXISTS s")])
+    # Missing keys.
+    add([S("SCARD nosuch"), S("SISMEMBER nosuch m"), S("SMISMEMBER nosuch a b"),
+         S("SMEMBERS nosuch"), S("SREM nosuch a"), S("SPOP nosuch"), S("SPOP nosuch 0"),
+         S("SPOP nosuch 3"), S("SRANDMEMBER nosuch"), S("SRANDMEMBER nosuch 3"),
+         S("SRANDMEMBER nosuch -3"), S("SRANDMEMBER nosuch 0"), S("SINTER nosuch"),
+         S("SUNION nosuch nosuch2"), S("SDIFF nosuch"), S("SINTERCARD 1 nosuch"),
+         S("SSCAN nosuch 0"), S("SMOVE nosuch d m"), S("EXISTS d"), S("SPOP nosuch abc"),
+         S("SRANDMEMBER nosuch abc")])
+    # Intset: ascending order whatever the insertion order, duplicates, integer bounds.
+    add([S("SADD is 3 1 2 -5 1 3"), S("TYPE is"), S("OBJECT ENCODING is"), S("SMEMBERS is"),
+         S("SCARD is"), S("SISMEMBER is 2"), S("SISMEMBER is 4"), S("SISMEMBER is 02"),
+         S("SISMEMBER is x"), S("SMISMEMBER is 1 x 2 02 -5 1"),
+         S("SADD is 9223372036854775807 -9223372036854775808 10 -100"), S("SMEMBERS is"),
+         S("OBJECT ENCODING is"), S("SADD is 1"), S("SREM is 10 nosuch x 10 -100"),
+         S("SMEMBERS is"), S("SSCAN is 0"), S("SSCAN is 0 MATCH 1*"), S("SSCAN is 0 COUNT 1"),
+         S("SSCAN is 0 MATCH -* COUNT 2"), S("SSCAN is 17"), S("SSCAN is abc"),
+         S("SSCAN is 0 COUNT 0"), S("SSCAN is 0 COUNT -1"), S("SSCAN is 0 MATCH"),
+         S("SSCAN is 0 FOO 1"), S("SSCAN is -1"), S("SRANDMEMBER is 0"), S("SRANDMEMBER is 6"),
+         S("SRANDMEMBER is 100"), S("SRANDMEMBER is 9223372036854775807"),
+         S("SRANDMEMBER is -9223372036854775808"), S("SRANDMEMBER is abc"),
+         S("SRANDMEMBER is 1.5"), U("SRANDMEMBER is -10", None, how="len"),
+         U("SRANDMEMBER is -1", None, how="len"), S("SPOP is 0"), S("SPOP is -1"),
+         S("SPOP is abc"), S("SCARD is")])
+    # Non-canonical integers and other members convert the intset; it never converts back.
+    for m in ["007", "x", "-0", "+1", " 1", "1 ", "9223372036854775808", "1.0", "", "0x10"]:
+        add([S("DEL cv"), S("SADD cv 5 1 3"), ["SADD", "cv", m], S("OBJECT ENCODING cv"),
+             U("SMEMBERS cv", "cv"), ["SISMEMBER", "cv", m], S("SCARD cv")])
+    add([S("SREM cv 1 3 5"), S("OBJECT ENCODING cv"), U("SMEMBERS cv", "cv"),
+         S("SADD i512 " + " ".join(ints(512))), S("OBJECT ENCODING i512"), S("SMEMBERS i512"),
+         S("SSCAN i512 0"), S("SADD i512 511"), S("OBJECT ENCODING i512"),
+         S("SADD i512 512"), S("OBJECT ENCODING i512"), S("SCARD i512"),
+         U("SMEMBERS i512", "i512"), SS("SSCAN i512 0", "i512"),
+         SS("SSCAN i512 0 MATCH 1?", "i512"), SS("SSCAN i512 0 COUNT 100", "i512"),
+         S("SREM i512 " + " ".join(ints(500))), S("OBJECT ENCODING i512"),
+         U("SMEMBERS i512", "i512"), S("SADD i513 " + " ".join(ints(513, -300))),
+         S("OBJECT ENCODING i513"), S("SCARD i513"), U("SMEMBERS i513", "i513"),
+         S("SISMEMBER i513 -300"), S("SISMEMBER i513 213")])
+    # Hashtable sets: members of every kind.
+    add([["SADD", "ht", "a", "b", "", "bin\x00m\xff", "sp ace", "007", "1"], S("SADD ht a c"),
+         S("OBJECT ENCODING ht"), S("SCARD ht"), U("SMEMBERS ht", "ht"), ["SISMEMBER", "ht", ""],
+         ["SMISMEMBER", "ht", "bin\x00m\xff", "7", "007", "1"], S("SREM ht a a nosuch"),
+         U("SMEMBERS ht", "ht"), SS("SSCAN ht 0", "ht"), SS("SSCAN ht 0 MATCH [ab]*", "ht"),
+         SS("SSCAN ht 0 COUNT 1", "ht"), S("SSCAN ht 0 COUNT 0"), S("SSCAN ht x"),
+         S("SRANDMEMBER ht 0"), UA("SRANDMEMBER ht 7"), UA("SRANDMEMBER ht 100"),
+         U("SRANDMEMBER ht -20", None, how="len"), S("SPOP ht 0"), S("SADD one only"),
+         S("SRANDMEMBER one"), S("SRANDMEMBER one -3"), S("SRANDMEMBER one 1"), S("SPOP one"),
+         S("EXISTS one"), S("SADD one 42"), S("SRANDMEMBER one -2"), S("SPOP one 5"),
+         S("EXISTS one"), UA("SPOP ht 100"), S("EXISTS ht"), S("TYPE ht")])
+    # SPOP of a whole intset: ascending, then the key is gone.
+    add([S("SADD sp 9 -1 4 0"), S("SPOP sp 4"), S("EXISTS sp"), S("SADD sp 3 2 1"),
+         S("SPOP sp 9223372036854775807"), S("EXISTS sp"), S("SADD sp 7"), S("SPOP sp"),
+         S("SPOP sp")])
+    # Wrong types, both ways.
+    add([S("SET str v"), S("HSET hh f v"), S("SADD str m"), S("SREM str m"), S("SCARD str"),
+         S("SISMEMBER str m"), S("SMISMEMBER str m"), S("SMEMBERS str"), S("SPOP str"),
+         S("SPOP str 2"), S("SRANDMEMBER str"), S("SRANDMEMBER str 2"), S("SMOVE str is 1"),
+         S("SMOVE is str 1"), S("SMOVE is str 12345"), S("SMOVE nosuch str 1"),
+         S("SMOVE hh is f"), S("SINTER is str"), S("SINTER str is"), S("SINTER nosuch str"),
+         S("SUNION is hh"), S("SDIFF is str"), S("SDIFF nosuch str"), S("SINTERCARD 2 is str"),
+         S("SINTERCARD 1 hh"), S("SSCAN str 0"), S("SSCAN hh 0"), S("SINTERSTORE d is str"),
+         S("SUNIONSTORE d str"), S("SDIFFSTORE d is hh"), S("EXISTS d"), S("SADD ws 1 2"),
+         S("GET ws"), S("INCR ws"), S("APPEND ws x"), S("STRLEN ws"), S("HSET ws f v"),
+         S("HGET ws f"), S("GETRANGE ws 0 1"), S("SETBIT ws 0 1"), S("GETDEL ws"),
+         S("SET ws v XX GET"), S("TYPE ws"), S("OBJECT ENCODING ws"), S("RENAME ws ws2"),
+         S("COPY ws2 ws3"), S("OBJECT ENCODING ws3"), S("SMEMBERS ws3"), S("SET ws2 x"),
+         S("TYPE ws2")])
+    if lists_ok:
+        add([S("LPUSH is x"), S("LRANGE is 0 -1"), S("RPUSH lst a"), S("SADD lst a"),
+             S("SMEMBERS lst"), S("SINTER is lst"), S("SMOVE lst is a"), S("SMOVE is lst 1")])
+    # SMOVE: same key, missing member, last member, conversion of the destination.
+    add([S("DEL a b"), S("SADD a 1 2 3"), S("SMOVE a a 1"), S("SMOVE a a 9"), S("SMEMBERS a"),
+         S("SMOVE a b 2"), S("SMOVE a b 2"), S("SMEMBERS a"), S("SMEMBERS b"),
+         S("OBJECT ENCODING b"), S("SADD a x"), S("SMOVE a b x"), S("OBJECT ENCODING b"),
+         U("SMEMBERS b", "b"), S("SMOVE a b 1"), S("SMOVE a b 3"), S("EXISTS a"),
+         S("SMOVE b b x"), S("SMOVE b b nosuch"), S("SMOVE b a 3"), S("SMEMBERS a"),
+         S("OBJECT ENCODING a"), S("SADD b 3"), S("SMOVE a b 3"), S("EXISTS a"),
+         U("SMEMBERS b", "b"), S("SMOVE nosuch nosuch m")])
+    # SINTER/SUNION/SDIFF and their STORE forms; an empty result deletes the destination.
+    add([S("DEL a b c d"), S("SADD a 1 2 3 4 5"), S("SADD b 4 5 6 7"), S("SADD c 5 7 9 1"),
+         S("SINTER a b"), S("SINTER a b c"), S("SINTER b a"), S("SINTER a nosuch"),
+         S("SINTER a"), S("SUNION a b"), S("SUNION a b c nosuch"), S("SUNION nosuch a"),
+         S("SDIFF a b"), S("SDIFF a b c"), S("SDIFF b a"), S("SDIFF a nosuch"),
+         S("SDIFF nosuch a"), S("SDIFF a a"), S("SINTER a a"),
+         S("SINTERSTORE d a b"), S("SMEMBERS d"), S("OBJECT ENCODING d"),
+         S("SUNIONSTORE d a b c"), S("SMEMBERS d"), S("SDIFFSTORE d a c"), S("SMEMBERS d"),
+         S("SINTERSTORE d a nosuch"), S("EXISTS d"), S("SET d str"), S("SUNIONSTORE d nosuch"),
+         S("EXISTS d"), S("SET d str EX 100000"), S("SDIFFSTORE d a a"), S("EXISTS d"),
+         S("SET d str EX 100000"), S("SINTERSTORE d a"), S("TYPE d"), S("TTL d"),
+         S("SMEMBERS d"), S("SINTERSTORE a a b"), S("SMEMBERS a"), S("SUNIONSTORE a a c"),
+         S("SMEMBERS a"), S("SDIFFSTORE a a a"), S("EXISTS a"), S("SADD a 1 2 3 4 5"),
+         S("SINTERSTORE d nosuch"), S("EXISTS d")])
+    # Mixed encodings: replies in any order once a hashtable is involved.
+    add([S("SADD h1 1 2 3 x y"), S("SADD h2 y z 3 007"),
+         U("SINTER a h1", ["a", "h1"]), U("SINTER h1 h2", ["h1", "h2"]),
+         U("SUNION a h1 h2", ["a", "h1", "h2"]), U("SDIFF h1 a", ["h1", "a"]),
+         U("SDIFF a h1", ["a", "h1"]), U("SDIFF h1 h2 a", ["h1", "h2", "a"]),
+         S("SUNIONSTORE d a h1"), S("OBJECT ENCODING d"), U("SMEMBERS d", "d"),
+         S("SINTERSTORE d h1 a"), S("OBJECT ENCODING d"), S("SMEMBERS d"),
+         S("SDIFFSTORE d h1 h2"), S("OBJECT ENCODING d"), U("SMEMBERS d", "d"),
+         S("SDIFFSTORE d h2 h1"), S("OBJECT ENCODING d"), U("SMEMBERS d", "d"),
+         S("SINTERCARD 2 a h1"), S("SINTERCARD 3 a h1 h2"), S("SINTERCARD 2 h1 h2")])
+    # A union past 512 integers is a hashtable.
+    add([S("SADD u1 " + " ".join(ints(300))), S("SADD u2 " + " ".join(ints(300, 250))),
+         U("SUNION u1 u2", ["u1", "u2"], big=True), S("SUNIONSTORE d u1 u2"),
+         S("OBJECT ENCODING d"), S("SCARD d"), S("SINTER u1 u2"), S("SINTERSTORE d u1 u2"),
+         S("OBJECT ENCODING d"), S("SDIFF u1 u2"), S("SINTERCARD 2 u1 u2"),
+         S("SINTERCARD 2 u1 u2 LIMIT 10"), S("SUNIONSTORE d u1 u2 a"), S("OBJECT ENCODING d")])
+    # SINTERCARD: numkeys and LIMIT.
+    add([S("SINTERCARD 0 a"), S("SINTERCARD -1 a"), S("SINTERCARD abc a"),
+         S("SINTERCARD 3 a b"), S("SINTERCARD 2 a"), S("SINTERCARD 1 a b"),
+         S("SINTERCARD 1 a LIMIT"), S("SINTERCARD 1 a LIMIT -1"), S("SINTERCARD 1 a LIMIT abc"),
+         S("SINTERCARD 1 a LIMIT 0"), S("SINTERCARD 1 a LIMIT 1"), S("SINTERCARD 1 a LIMIT 3"),
+         S("SINTERCARD 1 a limit 100"), S("SINTERCARD 2 a c LIMIT 1"),
+         S("SINTERCARD 2 a c LIMIT 2 LIMIT 0"), S("SINTERCARD 1 a FOO 1"),
+         S("SINTERCARD 2 a nosuch"), S("SINTERCARD 2 nosuch str"),
+         S("SINTERCARD 9223372036854775807 a"), S("SINTERCARD 1 a LIMIT 9223372036854775808"),
+         S("SINTERCARD 2 a a"), S("SINTERCARD 1 str")])
+    # Transactions and WATCH with sets.
+    add([S("DEL t"), S("SADD t 1 2"), S("MULTI"), S("SADD t 3"), S("SMEMBERS t"), S("SPOP t 0"),
+         S("SCARD"), S("EXEC"), S("MULTI"), S("SADD t x"), S("SINTERCARD 0 t"), S("SISMEMBER t x"),
+         S("SCARD t"), S("EXEC"), S("WATCH t"), S("SREM t nosuch"), S("MULTI"), S("SCARD t"),
+         S("EXEC"), S("WATCH t"), S("SMOVE t t 1"), S("MULTI"), S("SCARD t"), S("EXEC"),
+         S("WATCH t"), B("SADD t 1"), S("MULTI"), S("SCARD t"), S("EXEC"), S("WATCH d"),
+         B("SINTERSTORE d nosuch"), S("MULTI"), S("EXISTS d"), S("EXEC")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
 # 2. Seeded random sequences
 # --------------------------------------------------------------------------------------------
 
@@ -1331,14 +1529,16 @@ EXPIRE_OPTS = [[], [], [], ["NX"], ["XX"], ["GT"], ["LT"], ["nx"], ["NX", "XX"],
 # 65-byte field (rare) turns a hash into a hashtable, a 64-byte one does not.
 FIELDS = ["f1", "f2", "f3", "a", "b", "", "1", "-1", "10", "f1 ", "\x00\xff"]
 FIELD_PATTERNS = ["*", "f*", "?", "[ab]", "f[12]", "", "1*", "*1", "\\*", "[^f]*"]
-SCAN_TYPES = ["hash", "string", "HASH", "list", "nosuch"]
+SCAN_TYPES = ["hash", "string", "HASH", "list", "set", "nosuch"]
 HASH_FAVOURED = ["k1", "k2", "hello", "a*b"]
 
 READ_ONLY = {"GET", "MGET", "EXISTS", "TYPE", "KEYS", "TTL", "PTTL", "EXPIRETIME",
              "PEXPIRETIME", "STRLEN", "GETRANGE", "GETBIT", "BITCOUNT", "BITPOS", "DBSIZE",
              "RANDOMKEY", "OBJECT", "PING", "ECHO", "NOSUCHCMD", "GETT", "SETX", "SCAN",
              "HGET", "HMGET", "HGETALL", "HKEYS", "HVALS", "HLEN", "HEXISTS", "HSTRLEN",
-             "HRANDFIELD", "HSCAN", "LLEN", "LRANGE", "LINDEX", "LPOS"}
+             "HRANDFIELD", "HSCAN", "LLEN", "LRANGE", "LINDEX", "LPOS", "SCARD", "SISMEMBER",
+             "SMISMEMBER", "SMEMBERS", "SRANDMEMBER", "SINTER", "SUNION", "SDIFF",
+             "SINTERCARD", "SSCAN"}
 
 # Lists: list commands favour two keys of the pool (other than the hash ones) and two keys
 # that only list commands (and KEYS, SCAN, FLUSHDB, SWAPDB) name, so some lists live long and
@@ -1352,8 +1552,20 @@ LIST_INDEXES = ["0", "0", "1", "2", "-1", "-1", "-2", "3", "5", "-5", "10", "-10
 LIST_COUNTS = ["0", "1", "1", "2", "3", "5", "100", "-1", "abc"]
 
 
+# Sets: set commands favour two keys of the pool (other than the hash and list ones) and two
+# of their own. Members are mostly small integers (intset) and sometimes not (hashtable).
+SET_FAVOURED = ["k4", "hxllo", "st1", "st2"]
+SET_MEMBERS = ["a", "b", "x", "007", "-0", "+1", "", "\x00\xff", "9223372036854775807",
+               "-9223372036854775808", "9223372036854775808", "1.5", "hello world"]
+MEMBER_PATTERNS = ["*", "1*", "-*", "?", "[0-9]", "*0", "a*", "", "[^1]*"]
+
+
 class _Transaction(list):
     """Marks the table entry that starts a MULTI ... EXEC block in RandomScript.commands."""
+
+
+class _SetRandom(list):
+    """Marks the table entry for SPOP/SRANDMEMBER (RandomScript.set_random)."""
 
 
 class RandomScript:
@@ -1577,12 +1789,107 @@ class RandomScript:
                                       ["RPOPLPUSH", k()], ["LREM", k(), "0"]])),
         ]
 
+    def skey(self):
+        if self.rng.random() < 0.5:
+            return self.rng.choice(SET_FAVOURED)
+        return self.key()
+
+    def member(self):
+        if self.rng.random() < 0.9:
+            return str(self.rng.randint(-20, 40))
+        return self.rng.choice(SET_MEMBERS)
+
+    def many_members(self):
+        """SADD of up to 600 integers: an intset up to 512 members, else a hashtable."""
+        n = self.rng.choice([10, 100, 300, 511, 512, 513, 600])
+        start = self.rng.choice([-300, 0, 100])
+        return ["SADD", self.skey()] + [str(i) for i in range(start, start + n)]
+
+    def set_read(self, name, keys):
+        """SINTER/SUNION/SDIFF (or SMEMBERS): in any order when an input is a hashtable or
+        the result is past 512 members."""
+        return Unordered([name] + keys, "set", list(keys), big=True)
+
+    def sscan(self):
+        rng = self.rng
+        k = self.skey()
+        cursor = rng.choice(["0", "0", "0", "0", "7", "abc", "-1"])
+        opts = rng.choice([[], [], ["MATCH", rng.choice(MEMBER_PATTERNS)],
+                           ["COUNT", rng.choice(["1", "3", "100"])],
+                           ["MATCH", rng.choice(MEMBER_PATTERNS), "COUNT", rng.choice(["1", "5"])],
+                           ["COUNT", rng.choice(["0", "-1", "x"])], ["MATCH"], ["FOO", "x"]])
+        return ScanAll(["SSCAN", k, cursor] + opts, False, key=k)
+
+    def set_random(self):
+        """SPOP/SRANDMEMBER where the reply is determined, given the reference's SCARD and
+        OBJECT ENCODING just before: any form on a missing or wrong-type key, any form on a
+        one-member set, count 0, count >= size (the whole set: ascending for an intset, in
+        any order for a hashtable), bad counts; SRANDMEMBER with a negative count is compared
+        by length only."""
+        rng = self.rng
+        k = self.skey()
+        card = yield ["SCARD", k]
+        enc = yield ["OBJECT", "ENCODING", k]
+        n = int(card[1:-2]) if card.startswith(b":") else 0
+        name = rng.choice(["SPOP", "SRANDMEMBER"])
+        if n <= 1:
+            args = rng.choice([[], ["0"], ["1"], ["3"], ["-3"], ["abc"]])
+        else:
+            args = [rng.choice(["0", str(n), str(n + 1), str(n + 5), "9223372036854775807",
+                                "abc", "-1", "-" + str(n + 2)])]
+        cmd = [self.randcase(name), k] + args
+        if args and args[0].startswith("-") and name == "SRANDMEMBER" and n > 1:
+            yield Unordered(cmd, "len")
+        elif b"hashtable" in enc and n > 1:
+            yield Unordered(cmd, "set")
+        else:
+            yield cmd
+        if name == "SPOP" and rng.random() < 0.5:
+            yield ["EXISTS", k]
+
+    def set_table(self):
+        rng = self.rng
+        k, m = self.skey, self.member
+        keys = lambda: [k() for _ in range(rng.randint(1, 3))]  # noqa: E731
+
+        def sintercard():
+            ks = keys()
+            n = str(len(ks))
+            if rng.random() < 0.08:
+                n = rng.choice(["0", "-1", "abc", str(len(ks) + 1)])
+            opts = []
+            if rng.random() < 0.4:
+                opts = ["LIMIT", rng.choice(["0", "1", "2", "5", "100", "-1", "abc"])]
+            return ["SINTERCARD", n] + ks + opts
+
+        return [
+            (5, lambda: ["SADD", k()] + [m() for _ in range(rng.randint(1, 4))]),
+            (3, lambda: ["SREM", k()] + [m() for _ in range(rng.randint(1, 3))]),
+            (2, lambda: ["SCARD", k()]),
+            (2, lambda: ["SISMEMBER", k(), m()]),
+            (1.5, lambda: ["SMISMEMBER", k()] + [m() for _ in range(rng.randint(1, 4))]),
+            (3, lambda: self.set_read("SMEMBERS", [k()])),
+            (4, lambda: self.set_read(rng.choice(["SINTER", "SUNION", "SDIFF"]), keys())),
+            (3, lambda: [rng.choice(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), k()]
+             + keys()),
+            (1.5, sintercard),
+            (2, lambda: ["SMOVE", k(), k(), m()]),
+            (1.5, self.sscan),
+            (2.5, lambda: _SetRandom()),
+            (0.3, self.many_members),
+            (0.4, lambda: rng.choice([["SADD", k()], ["SREM"], ["SCARD"], ["SISMEMBER", k()],
+                                      ["SMISMEMBER", k()], ["SMEMBERS"], ["SPOP"],
+                                      ["SRANDMEMBER", k(), "1", "2"], ["SMOVE", k(), k()],
+                                      ["SINTER"], ["SUNIONSTORE", k()], ["SINTERCARD", "1"],
+                                      ["SSCAN", k()]])),
+        ]
+
     def queueable(self, makers, weights):
         """A random command whose reply does not depend on anything but the data: no HELLO,
         no SCAN cursor walks and no follow-up that needs the reference's reply."""
         for _ in range(100):
             cmd = self.rng.choices(makers, weights)[0]()
-            if isinstance(cmd, (_Transaction, ScanAll)) or cmd[0] == "HELLO":
+            if isinstance(cmd, (_Transaction, _SetRandom, ScanAll)) or cmd[0] == "HELLO":
                 continue
             cmd[0] = self.randcase(cmd[0])
             return cmd
@@ -1594,7 +1901,9 @@ class RandomScript:
         choices = [["SET", key, self.val()], ["SET", key, self.val(), "NX"], ["DEL", key],
                    ["GET", key], ["EXPIRE", key, self.rel()], ["PERSIST", key], ["INCR", key],
                    ["HSET", key, self.field(), self.hval()], ["HDEL", key, self.field()],
-                   ["APPEND", key, ""], ["EXISTS", key]]
+                   ["APPEND", key, ""], ["EXISTS", key], ["SADD", key, self.member()],
+                   ["SREM", key, self.member()], ["SADD", key, "1"],
+                   ["SMOVE", key, self.skey(), self.member()]]
         if self.lists_ok:
             choices += [["RPUSH", key, self.elem()], ["LPOP", key], ["LPOP", key, "0"],
                         ["LTRIM", key, "0", "-1"], ["LREM", key, "0", self.elem()],
@@ -1733,6 +2042,7 @@ class RandomScript:
         ]
         if self.lists_ok:
             table += self.list_table()
+        table += self.set_table()
         table.append((2.5, lambda: _Transaction(["MULTI"])))
         weights = [w for w, _ in table]
         makers = [m for _, m in table]
@@ -1740,6 +2050,9 @@ class RandomScript:
             cmd = rng.choices(makers, weights)[0]()
             if isinstance(cmd, _Transaction):
                 yield from self.transaction(makers, weights)
+                continue
+            if isinstance(cmd, _SetRandom):
+                yield from self.set_random()
                 continue
             if (cmd[0] in ("LPUSH", "RPUSH", "LINSERT", "LSET", "LREM", "LTRIM", "LMOVE")
                     and rng.random() < 0.3):
