@@ -149,10 +149,12 @@ uint64_t Entry::handle() const {
   return h;
 }
 
-Entry* Entry::Rekey(Entry* e, std::string_view key, bool with_expire_slot) {
+// The same value under `key` with the given layout; a collection gets `handle`.
+Entry* Entry::Relayout(const Entry* e, std::string_view key, bool with_expire_slot,
+                       uint64_t handle) {
   Entry* out;
   if (e->type() != ObjType::kString) {
-    out = NewObject(key, e->type(), e->handle(), with_expire_slot);
+    out = NewObject(key, e->type(), handle, with_expire_slot);
   } else if (e->is_int()) {
     out = NewInt(key, e->int_value(), with_expire_slot);
   } else {
@@ -164,26 +166,18 @@ Entry* Entry::Rekey(Entry* e, std::string_view key, bool with_expire_slot) {
   }
   out->set_access_clock(e->access_clock());
   if (with_expire_slot && e->has_expire()) out->SetExpireMs(e->expire_ms());
+  return out;
+}
+
+Entry* Entry::Rekey(Entry* e, std::string_view key, bool with_expire_slot) {
+  Entry* out = Relayout(e, key, with_expire_slot, e->type() == ObjType::kString ? 0 : e->handle());
   free(e);  // the block only: a collection now belongs to `out`
   return out;
 }
 
 Entry* Entry::CloneWithKey(const Entry* e, std::string_view key, bool with_expire_slot) {
-  Entry* out;
-  if (e->type() != ObjType::kString) {
-    out = NewObject(key, e->type(), CopyObject(e->type(), e->handle()), with_expire_slot);
-  } else if (e->is_int()) {
-    out = NewInt(key, e->int_value(), with_expire_slot);
-  } else {
-    std::string_view raw = e->raw_value();
-    uint8_t* v;
-    out = Alloc(key, VarintSize(raw.size()) + raw.size(), with_expire_slot, e->bytes()[0], &v);
-    v = PutVarint(v, raw.size());
-    memcpy(v, raw.data(), raw.size());
-  }
-  out->set_access_clock(e->access_clock());
-  if (with_expire_slot && e->has_expire()) out->SetExpireMs(e->expire_ms());
-  return out;
+  uint64_t handle = e->type() == ObjType::kString ? 0 : CopyObject(e->type(), e->handle());
+  return Relayout(e, key, with_expire_slot, handle);
 }
 
 void Entry::Free(Entry* e) {

@@ -102,6 +102,8 @@ class Entry {
  private:
   static constexpr uint8_t kExpireSlot = 1, kExpireSet = 2;
   static constexpr size_t kHeader = 8;
+  static Entry* Relayout(const Entry* e, std::string_view key, bool with_expire_slot,
+                         uint64_t handle);
   static Entry* Alloc(std::string_view key, size_t value_bytes, bool with_expire_slot,
                       uint8_t type_enc, uint8_t** value_out);
   uint8_t* bytes() { return reinterpret_cast<uint8_t*>(this); }

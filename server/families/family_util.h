@@ -44,6 +44,14 @@ inline bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out,
   return true;
 }
 
+// After a collection at `key` in `db` changed in place: accounts for its new size, and drops
+// the key once the collection is empty (Redis never keeps empty collections).
+template <typename Collection>
+void Settle(CommandContext& ctx, Db& db, std::string_view key, Collection* c, size_t bytes_before) {
+  ctx.keyspace().AddDataBytes(int64_t(c->bytes()) - int64_t(bytes_before));
+  if (c->size() == 0) db.Delete(key);
+}
+
 // A pop count, as Redis's getPositiveLongFromObjectOrReply: one message for every failure.
 inline bool ParsePositiveCount(CommandContext& ctx, std::string_view arg, int64_t* out) {
   auto v = ParseInt64(arg);

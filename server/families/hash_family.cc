@@ -40,12 +40,6 @@ HashValue* WriteHash(CommandContext& ctx, std::string_view key) {
   return e->As<HashValue>();
 }
 
-// Accounts for a hash that changed size in place, and drops the key once the hash is empty.
-void Settle(CommandContext& ctx, std::string_view key, HashValue* h, size_t bytes_before) {
-  ctx.keyspace().AddDataBytes(int64_t(h->bytes()) - int64_t(bytes_before));
-  if (h->size() == 0) ctx.db().Delete(key);
-}
-
 void ReplyEmptyOrNil(CommandContext& ctx, bool array) {
   array ? ctx.reply().ArrayHeader(0) : ctx.reply().Null();
 }
@@ -64,7 +58,7 @@ void HSetGeneric(CmdArgs args, CommandContext& ctx, bool reply_ok) {
   HashLimits limits = Limits(ctx);
   int64_t added = 0;
   for (size_t i = 2; i < args.size(); i += 2) added += h->Set(args[i], args[i + 1], limits);
-  Settle(ctx, args[1], h, before);
+  Settle(ctx, ctx.db(), args[1], h, before);
   std::vector<std::string_view> effect(args.begin(), args.end());
   effect[0] = "HSET";
   ctx.Propagate(effect);
@@ -80,7 +74,7 @@ void CmdHSetNx(CmdArgs args, CommandContext& ctx) {
   if (h->Get(args[2])) return ctx.reply().Integer(0);
   size_t before = h->bytes();
   h->Set(args[2], args[3], Limits(ctx));
-  Settle(ctx, args[1], h, before);
+  Settle(ctx, ctx.db(), args[1], h, before);
   ctx.Propagate({"HSET", args[1], args[2], args[3]});
   ctx.reply().Integer(1);
 }
@@ -95,7 +89,7 @@ void CmdHDel(CmdArgs args, CommandContext& ctx) {
   for (size_t i = 2; i < args.size(); ++i) {
     if (h->Delete(args[i])) effect.push_back(args[i]);
   }
-  Settle(ctx, args[1], h, before);
+  Settle(ctx, ctx.db(), args[1], h, before);
   if (effect.size() > 2) ctx.Propagate(effect);
   ctx.reply().Integer(int64_t(effect.size() - 2));
 }
@@ -115,7 +109,7 @@ void CmdHIncrBy(CmdArgs args, CommandContext& ctx) {
   size_t before = h->bytes();
   std::string text = IntToString(value);
   h->Set(args[2], text, Limits(ctx));
-  Settle(ctx, args[1], h, before);
+  Settle(ctx, ctx.db(), args[1], h, before);
   ctx.Propagate({"HSET", args[1], args[2], text});
   ctx.reply().Integer(value);
 }
@@ -137,7 +131,7 @@ void CmdHIncrByFloat(CmdArgs args, CommandContext& ctx) {
   size_t before = h->bytes();
   std::string text = FormatLongDouble(value);
   h->Set(args[2], text, Limits(ctx));
-  Settle(ctx, args[1], h, before);
+  Settle(ctx, ctx.db(), args[1], h, before);
   ctx.Propagate({"HSET", args[1], args[2], text});
   ctx.reply().Bulk(text);
 }

@@ -28,12 +28,6 @@ ListValue* CreateList(CommandContext& ctx, std::string_view key) {
       ->As<ListValue>();
 }
 
-// Accounts for the size change of a list edited in place; drops the key once it is empty.
-void Settle(CommandContext& ctx, std::string_view key, ListValue* l, size_t bytes_before) {
-  ctx.keyspace().AddDataBytes(int64_t(l->bytes()) - int64_t(bytes_before));
-  if (l->size() == 0) ctx.db().Delete(key);
-}
-
 // Normalises a [start, end] range as LRANGE does; false when it is empty.
 bool NormalizeRange(int64_t len, int64_t* start, int64_t* end) {
   if (*start < 0) *start += len;
@@ -83,7 +77,7 @@ void PushGeneric(CmdArgs args, CommandContext& ctx, End end, bool only_existing)
     end == End::kLeft ? l->PushFront(args[i]) : l->PushBack(args[i]);
   }
   int64_t len = int64_t(l->size());
-  Settle(ctx, args[1], l, before);
+  Settle(ctx, ctx.db(), args[1], l, before);
   std::vector<std::string_view> effect(args.begin(), args.end());
   effect[0] = end == End::kLeft ? "LPUSH" : "RPUSH";
   ctx.Propagate(effect);
@@ -104,7 +98,7 @@ std::vector<std::string> PopFrom(CommandContext& ctx, std::string_view key, List
   while (int64_t(out.size()) < count && l->size() > 0) {
     out.push_back(end == End::kLeft ? l->PopFront() : l->PopBack());
   }
-  Settle(ctx, key, l, before);
+  Settle(ctx, ctx.db(), key, l, before);
   std::string n = IntToString(int64_t(out.size()));
   ctx.Propagate({end == End::kLeft ? "LPOP" : "RPOP", key, n});
   return out;
@@ -181,12 +175,12 @@ void MoveGeneric(CommandContext& ctx, std::string_view src_key, std::string_view
     dst = src;  // a rotation: the key never goes away, even from a one-element list
     dst_before = src_before;
   } else {
-    Settle(ctx, src_key, src, src_before);
+    Settle(ctx, ctx.db(), src_key, src, src_before);
     if (dst == nullptr) dst = CreateList(ctx, dst_key);
     dst_before = dst->bytes();
   }
   to == End::kLeft ? dst->PushFront(value) : dst->PushBack(value);
-  Settle(ctx, dst_key, dst, dst_before);
+  Settle(ctx, ctx.db(), dst_key, dst, dst_before);
   ctx.Propagate({"LMOVE", src_key, dst_key, from == End::kLeft ? "LEFT" : "RIGHT",
                  to == End::kLeft ? "LEFT" : "RIGHT"});
   ctx.reply().Bulk(value);
@@ -252,7 +246,7 @@ void CmdLSet(CmdArgs args, CommandContext& ctx) {
   if (index < 0 || index >= len) return ctx.reply().Error("index out of range");
   size_t before = l->bytes();
   l->Set(size_t(index), args[3]);
-  Settle(ctx, args[1], l, before);
+  Settle(ctx, ctx.db(), args[1], l, before);
   ctx.Propagate({"LSET", args[1], args[2], args[3]});
   ctx.reply().Ok();
 }
@@ -270,7 +264,7 @@ void CmdLTrim(CmdArgs args, CommandContext& ctx) {
   } else {
     l->Trim(1, 0);
   }
-  Settle(ctx, args[1], l, before);
+  Settle(ctx, ctx.db(), args[1], l, before);
   ctx.Propagate({"LTRIM", args[1], args[2], args[3]});
   ctx.reply().Ok();
 }
@@ -284,7 +278,7 @@ void CmdLRem(CmdArgs args, CommandContext& ctx) {
   if (l == nullptr) return ctx.reply().Integer(0);
   size_t before = l->bytes();
   size_t removed = l->Remove(args[3], count);
-  Settle(ctx, args[1], l, before);
+  Settle(ctx, ctx.db(), args[1], l, before);
   if (removed > 0) ctx.Propagate({"LREM", args[1], args[2], args[3]});
   ctx.reply().Integer(int64_t(removed));
 }
@@ -304,7 +298,7 @@ void CmdLInsert(CmdArgs args, CommandContext& ctx) {
   if (l == nullptr) return ctx.reply().Integer(0);
   size_t before = l->bytes();
   if (!l->Insert(args[3], args[4], before_pivot)) return ctx.reply().Integer(-1);
-  Settle(ctx, args[1], l, before);
+  Settle(ctx, ctx.db(), args[1], l, before);
   ctx.Propagate({"LINSERT", args[1], args[2], args[3], args[4]});
   ctx.reply().Integer(int64_t(l->size()));
 }

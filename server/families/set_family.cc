@@ -31,11 +31,6 @@ SetValue* CreateSet(Db& db, std::string_view key) {
   return db.Put(Entry::NewObject(key, ObjType::kSet, /*empty set=*/0, false))->As<SetValue>();
 }
 
-void Settle(CommandContext& ctx, Db& db, std::string_view key, SetValue* s, size_t before) {
-  ctx.keyspace().AddDataBytes(int64_t(s->bytes()) - int64_t(before));
-  if (s->size() == 0) db.Delete(key);
-}
-
 void ReplyMembers(CommandContext& ctx, const std::vector<std::string>& members) {
   ctx.reply().SetHeader(members.size());
   for (const auto& m : members) ctx.reply().Bulk(m);
