@@ -52,6 +52,16 @@ void Settle(CommandContext& ctx, Db& db, std::string_view key, Collection* c, si
   if (c->size() == 0) db.Delete(key);
 }
 
+// A negative count to SRANDMEMBER / HRANDFIELD asks for that many random picks with
+// repetitions. Redis 7.0 tries to build any such reply and is killed for memory past a few
+// hundred million; Ember refuses counts whose reply could not reasonably fit.
+inline constexpr int64_t kMaxRandomPicks = 10'000'000;
+inline bool CheckRandomPicks(CommandContext& ctx, int64_t count) {
+  if (count >= -kMaxRandomPicks) return true;
+  ctx.reply().Error("value is out of range");
+  return false;
+}
+
 // A pop count, as Redis's getPositiveLongFromObjectOrReply: one message for every failure.
 inline bool ParsePositiveCount(CommandContext& ctx, std::string_view arg, int64_t* out) {
   auto v = ParseInt64(arg);

@@ -242,6 +242,7 @@ void CmdHRandField(CmdArgs args, CommandContext& ctx) {
   }
   if (count == 0) return rb.ArrayHeader(0);
   if (count < 0) {  // repetitions allowed
+    if (!CheckRandomPicks(ctx, count)) return;
     size_t n = size_t(-count);
     header(n);
     for (size_t i = 0; i < n; ++i) {

@@ -148,6 +148,7 @@ void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
   if (!has_count) return ctx.reply().Bulk(s->Random(ctx.keyspace().Random()));
   if (count == 0) return ctx.reply().ArrayHeader(0);
   if (count < 0) {
+    if (!CheckRandomPicks(ctx, count)) return;
     ctx.reply().ArrayHeader(size_t(-count));
     for (int64_t i = 0; i < -count; ++i) ctx.reply().Bulk(s->Random(ctx.keyspace().Random()));
     return;

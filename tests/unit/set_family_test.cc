@@ -45,3 +45,17 @@ TEST_F(SetFamilyTest, PopAndMove) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+TEST_F(EngineTest, HugeRandomPickCountsAreRefusedInsteadOfExhaustingMemory) {
+  Run({"SADD", "s", "a"});
+  Run({"HSET", "h", "f", "v"});
+  EXPECT_EQ(Run({"SRANDMEMBER", "s", "-9223372036854775807"}), "ERR value is out of range");
+  EXPECT_EQ(Run({"HRANDFIELD", "h", "-9223372036854775807"}), "ERR value is out of range");
+  EXPECT_EQ(Run({"SRANDMEMBER", "s", "-3"}), "[a, a, a]");
+}
+
+}  // namespace
+}  // namespace ember
