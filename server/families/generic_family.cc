@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "server/families/family_util.h"
+#include "server/types/dump.h"
 #include "server/types/hash_value.h"
 #include "server/types/set_value.h"
 
@@ -256,6 +257,68 @@ void CmdPersist(CmdArgs args, CommandContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// DUMP / RESTORE
+
+void CmdDump(CmdArgs args, CommandContext& ctx) {
+  Entry* e = LookupRead(ctx, args[1]);
+  if (e == nullptr) return ctx.reply().Null();
+  ctx.reply().Bulk(DumpValue(e));
+}
+
+void CmdRestore(CmdArgs args, CommandContext& ctx) {
+  bool replace = false, absttl = false;
+  int64_t idle = -1, freq = -1;
+  for (size_t j = 4; j < args.size(); ++j) {
+    size_t additional = args.size() - j - 1;
+    if (EqualsNoCase(args[j], "REPLACE")) {
+      replace = true;
+    } else if (EqualsNoCase(args[j], "ABSTTL")) {
+      absttl = true;
+    } else if (EqualsNoCase(args[j], "IDLETIME") && additional >= 1 && freq == -1) {
+      if (!ParseIntArg(ctx, args[++j], &idle)) return;
+      if (idle < 0) return ctx.reply().Error("Invalid IDLETIME value, must be >= 0");
+    } else if (EqualsNoCase(args[j], "FREQ") && additional >= 1 && idle == -1) {
+      if (!ParseIntArg(ctx, args[++j], &freq)) return;
+      if (freq < 0 || freq > 255) {
+        return ctx.reply().Error("Invalid FREQ value, must be >= 0 and <= 255");
+      }
+    } else {
+      return ctx.reply().Error(errors::kSyntax);
+    }
+  }
+  std::string_view key = args[1];
+  Db& db = ctx.db();
+  if (!replace && db.Find(key) != nullptr) {
+    return ctx.reply().Error("-BUSYKEY Target key name already exists.");
+  }
+  int64_t ttl;
+  if (!ParseIntArg(ctx, args[2], &ttl)) return;
+  if (ttl < 0) return ctx.reply().Error("Invalid TTL value, must be >= 0");
+  const ServerConfig& cfg = ctx.engine().config();
+  RestoreLimits limits{
+      {size_t(cfg.hash_max_listpack_entries.load()), size_t(cfg.hash_max_listpack_value.load())},
+      size_t(cfg.set_max_intset_entries.load())};
+  std::string error;
+  Entry* e = RestoreValue(key, args[3], limits, &error);
+  if (e == nullptr) return ctx.reply().Error(error);
+  bool deleted = replace && db.Delete(key);
+  if (ttl > 0 && !absttl) ttl += ctx.now_ms();
+  if (ttl > 0 && ttl <= ctx.now_ms()) {  // already expired: nothing to create
+    Entry::Free(e);
+    if (deleted) ctx.Propagate({"DEL", key});
+    return ctx.reply().Ok();
+  }
+  e = db.Put(e);
+  if (ttl > 0) e = db.SetExpire(e, ttl);
+  if (idle >= 0 && !ctx.keyspace().lfu()) {
+    e->set_access_clock(uint32_t(std::max<int64_t>(0, ctx.now_ms() / 1000 - idle)));
+  }
+  std::string abs = IntToString(ttl);
+  ctx.Propagate({"RESTORE", key, abs, args[3], "ABSTTL", "REPLACE"});
+  ctx.reply().Ok();
+}
+
+// ---------------------------------------------------------------------------------------------
 // OBJECT
 
 std::string_view EncodingName(const Entry* e) {
@@ -476,6 +539,14 @@ void RegisterGenericFamily(CommandRegistry* registry) {
       << CommandId("COPY", kWrite | kDenyOom, -3, 1, 2)
              .Handler(CmdCopy)
              .Doc("generic", "6.2.0", "Copies the value of a key to a new key.", "O(N)")
+      << CommandId("DUMP", kReadOnly, 2, 1, 1)
+             .Handler(CmdDump)
+             .Doc("generic", "2.6.0",
+                  "Returns a serialized representation of the value stored at a key.", "O(1)")
+      << CommandId("RESTORE", kWrite | kDenyOom, -4, 1, 1)
+             .Handler(CmdRestore)
+             .Doc("generic", "2.6.0",
+                  "Creates a key from the serialized representation of a value.", "O(1)")
       << CommandId("MOVE", kWrite | kFast, 3, 1, 1)
              .Handler(CmdMove)
              .Doc("generic", "1.0.0", "Moves a key to another database.", "O(1)")

@@ -1,0 +1,168 @@
+#include "server/types/dump.h"
+
+#include <array>
+#include <cstring>
+
+#include "server/db/varint.h"
+#include "server/types/list_value.h"
+#include "server/types/set_value.h"
+
+namespace ember {
+
+namespace {
+
+constexpr uint16_t kFormatVersion = 1;
+
+void PutString(std::string* out, std::string_view s) {
+  char len[10];
+  out->append(len, PutVarint(len, s.size()));
+  out->append(s);
+}
+
+// Bounds-checked reader for payload bodies.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+  bool Varint(uint64_t* v) {
+    uint64_t out = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return false;
+      uint8_t b = uint8_t(*p_++);
+      out |= uint64_t(b & 0x7F) << shift;
+      if (!(b & 0x80)) {
+        *v = out;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool String(std::string_view* s) {
+    uint64_t n;
+    if (!Varint(&n) || n > uint64_t(end_ - p_)) return false;
+    *s = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+  bool done() const { return p_ == end_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+uint64_t Crc64(std::string_view data) {
+  // CRC-64/Jones (reflected, polynomial 0xad93d23594c935a9), as Redis uses for DUMP.
+  static const auto table = [] {
+    std::array<uint64_t, 256> t{};
+    for (uint64_t i = 0; i < 256; ++i) {
+      uint64_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x95ac9329ac4bc9b5ULL : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint64_t crc = 0;
+  for (unsigned char ch : data) crc = table[(crc ^ ch) & 0xFF] ^ (crc >> 8);
+  return crc;
+}
+
+std::string DumpValue(const Entry* e) {
+  std::string out;
+  out.push_back(char(e->type()));
+  switch (e->type()) {
+    case ObjType::kString:
+      PutString(&out, e->StringValue());
+      break;
+    case ObjType::kHash: {
+      const HashValue* h = e->As<HashValue>();
+      char len[10];
+      out.append(len, PutVarint(len, h->size()));
+      h->ForEach([&](std::string_view f, std::string_view v) {
+        PutString(&out, f);
+        PutString(&out, v);
+      });
+      break;
+    }
+    case ObjType::kList: {
+      const ListValue* l = e->As<ListValue>();
+      char len[10];
+      out.append(len, PutVarint(len, l->size()));
+      if (l->size() > 0) {
+        l->ForRange(0, l->size() - 1, [&](size_t, std::string_view v) { PutString(&out, v); });
+      }
+      break;
+    }
+    case ObjType::kSet: {
+      const SetValue* s = e->As<SetValue>();
+      char len[10];
+      out.append(len, PutVarint(len, s->size()));
+      s->ForEach([&](std::string_view m) { PutString(&out, m); });
+      break;
+    }
+    default:
+      break;
+  }
+  uint16_t version = kFormatVersion;
+  out.append(reinterpret_cast<const char*>(&version), 2);
+  uint64_t crc = Crc64(out);
+  out.append(reinterpret_cast<const char*>(&crc), 8);
+  return out;
+}
+
+Entry* RestoreValue(std::string_view key, std::string_view payload, const RestoreLimits& limits,
+                    std::string* error) {
+  if (payload.size() < 11) {
+    *error = "DUMP payload version or checksum are wrong";
+    return nullptr;
+  }
+  uint16_t version;
+  uint64_t crc;
+  memcpy(&version, payload.data() + payload.size() - 10, 2);
+  memcpy(&crc, payload.data() + payload.size() - 8, 8);
+  if (version != kFormatVersion || crc != Crc64(payload.substr(0, payload.size() - 8))) {
+    *error = "DUMP payload version or checksum are wrong";
+    return nullptr;
+  }
+  auto type = ObjType(uint8_t(payload[0]));
+  Reader r(payload.substr(1, payload.size() - 11));
+  *error = "Bad data format";
+  std::string_view a, b;
+  uint64_t n;
+  Entry* e = nullptr;
+  switch (type) {
+    case ObjType::kString:
+      if (!r.String(&a) || !r.done()) return nullptr;
+      return Entry::NewString(key, a, false);
+    case ObjType::kHash:
+    case ObjType::kList:
+    case ObjType::kSet:
+      if (!r.Varint(&n) || n == 0) return nullptr;
+      e = Entry::NewObject(key, type, 0, false);
+      for (uint64_t i = 0; i < n; ++i) {
+        bool ok = r.String(&a);
+        if (ok && type == ObjType::kHash) ok = r.String(&b);
+        if (!ok) {
+          Entry::Free(e);
+          return nullptr;
+        }
+        if (type == ObjType::kHash) {
+          e->As<HashValue>()->Set(a, b, limits.hash);
+        } else if (type == ObjType::kList) {
+          e->As<ListValue>()->PushBack(a);
+        } else {
+          e->As<SetValue>()->Add(a, limits.max_intset);
+        }
+      }
+      if (!r.done()) {
+        Entry::Free(e);
+        return nullptr;
+      }
+      return e;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace ember

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "server/db/entry.h"
+#include "server/types/hash_value.h"
+
+namespace ember {
+
+// DUMP / RESTORE payloads in Ember's own format (RDB arrives with persistence):
+//   [type byte][body][u16 format version][u64 CRC-64 of everything before it]
+// Bodies: a string is one length-prefixed string; a hash, list or set is a varint count and
+// then its fields and values, elements or members, each length-prefixed.
+std::string DumpValue(const Entry* e);
+
+struct RestoreLimits {
+  HashLimits hash;
+  size_t max_intset = 512;
+};
+
+// Builds a new entry under `key` from a payload; nullopt error text when the payload is not
+// one (Redis's "DUMP payload version or checksum are wrong" / "Bad data format").
+Entry* RestoreValue(std::string_view key, std::string_view payload, const RestoreLimits& limits,
+                    std::string* error);
+
+uint64_t Crc64(std::string_view data);
+
+}  // namespace ember
