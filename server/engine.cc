@@ -49,6 +49,7 @@ Engine::Engine(const Clock* clock)
   RegisterHashFamily(&registry_);
   RegisterListFamily(&registry_);
   RegisterSetFamily(&registry_);
+  RegisterSortFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
 
