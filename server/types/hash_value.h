@@ -9,6 +9,7 @@
 
 #include "server/db/entry_table.h"
 #include "server/db/varint.h"
+#include "server/types/handle.h"
 #include "server/types/owned_table.h"
 
 namespace ember {
@@ -29,7 +30,7 @@ struct HashLimits {
 //  - kHashtable (handle tagged with bit 0): an EntryTable of field -> value blobs (the layout
 //    keys use), O(1) access, and HSCAN with SCAN's guarantees across resizes.
 // It converts one way, listpack -> hashtable, when a limit is crossed. No RESP here.
-class HashValue {
+class HashValue : public EntryHandle {
  public:
   enum class Encoding { kListpack, kHashtable };
 
@@ -73,16 +74,7 @@ class HashValue {
   }
   static void ForEachLp(const char* lp, auto&& fn);
 
-  // The handle is read and written with memcpy: it sits unaligned inside the Entry.
-  uint64_t load() const {
-    uint64_t h;
-    memcpy(&h, rep_, 8);
-    return h;
-  }
-  void store(uint64_t h) { memcpy(rep_, &h, 8); }
   void ConvertToTable();
-
-  char rep_[8];
 };
 
 void HashValue::ForEachLp(const char* lp, auto&& fn) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "server/types/handle.h"
+
 namespace ember {
 
 // The value of a list key: an 8-byte handle inside the key's Entry pointing at a quicklist, as
@@ -16,7 +18,7 @@ namespace ember {
 // it reads backwards from the record's end (as listpack's), so both ends pop in O(1). Pushing and
 // popping at either end is O(1) (a chunk memmove of a few KB at most); index access walks chunk
 // counts, then one chunk. The handle is null for an empty list. No RESP here.
-class ListValue {
+class ListValue : public EntryHandle {
  public:
   static constexpr size_t kChunkBytes = 8 * 1024;  // Redis's list-max-listpack-size -2
 
@@ -65,15 +67,6 @@ class ListValue {
   void Rebuild(const std::vector<std::string>& items);
   std::vector<std::string> Items() const;
   static void Account(Rep* r, const Chunk& c, int sign);
-
-  uint64_t load() const {
-    uint64_t h;
-    memcpy(&h, rep_, 8);
-    return h;
-  }
-  void store(uint64_t h) { memcpy(rep_, &h, 8); }
-
-  char rep_[8];
 };
 
 // Decodes the record at p, advancing p past it.

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "server/db/entry_table.h"
+#include "server/types/handle.h"
 #include "server/types/owned_table.h"
 
 namespace ember {
@@ -17,7 +18,7 @@ namespace ember {
 //  - kHashtable (handle tagged with bit 0): an EntryTable of member blobs (the layout keys use,
 //    with an empty value).
 // Conversion is one way, intset -> hashtable. No RESP here.
-class SetValue {
+class SetValue : public EntryHandle {
  public:
   enum class Encoding { kIntset, kHashtable };
 
@@ -56,15 +57,6 @@ class SetValue {
     return v;
   }
   void ConvertToTable();
-
-  uint64_t load() const {
-    uint64_t h;
-    memcpy(&h, rep_, 8);
-    return h;
-  }
-  void store(uint64_t h) { memcpy(rep_, &h, 8); }
-
-  char rep_[8];
 };
 
 std::string SetIntToString(int64_t v);
