@@ -109,6 +109,7 @@ void RegisterServerFamily(CommandRegistry* registry);
 void RegisterHashFamily(CommandRegistry* registry);
 void RegisterListFamily(CommandRegistry* registry);
 void RegisterSetFamily(CommandRegistry* registry);
+void RegisterZSetFamily(CommandRegistry* registry);
 void RegisterSortFamily(CommandRegistry* registry);
 void RegisterTransactionFamily(CommandRegistry* registry);
 

@@ -49,6 +49,7 @@ Engine::Engine(const Clock* clock)
   RegisterHashFamily(&registry_);
   RegisterListFamily(&registry_);
   RegisterSetFamily(&registry_);
+  RegisterZSetFamily(&registry_);
   RegisterSortFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
@@ -122,6 +123,12 @@ void Engine::RegisterConfig() {
   t.AddInt("set-max-intset-entries", &c.set_max_intset_entries, 512, 0, INT32_MAX, true);
   for (const char* name : {"hash-max-listpack-value", "hash-max-ziplist-value"}) {
     t.AddInt(name, &c.hash_max_listpack_value, 64, 0, INT32_MAX, true);
+  }
+  for (const char* name : {"zset-max-listpack-entries", "zset-max-ziplist-entries"}) {
+    t.AddInt(name, &c.zset_max_listpack_entries, 128, 0, INT32_MAX, true);
+  }
+  for (const char* name : {"zset-max-listpack-value", "zset-max-ziplist-value"}) {
+    t.AddInt(name, &c.zset_max_listpack_value, 64, 0, INT32_MAX, true);
   }
   t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
   auto apply_eviction = [this] {

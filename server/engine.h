@@ -47,6 +47,8 @@ struct ServerConfig {
   std::atomic<int64_t> hash_max_listpack_entries{512};
   std::atomic<int64_t> hash_max_listpack_value{64};
   std::atomic<int64_t> set_max_intset_entries{512};
+  std::atomic<int64_t> zset_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_value{64};
   std::atomic<int64_t> io_threads{0};  // 0: auto, half the cores
   std::string config_file;             // absolute path of the YAML file, if any
 };

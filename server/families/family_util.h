@@ -73,6 +73,28 @@ inline bool ParsePositiveCount(CommandContext& ctx, std::string_view arg, int64_
   return true;
 }
 
+// Normalises a [start, end] range as LRANGE does; false when it is empty.
+inline bool NormalizeRange(int64_t len, int64_t* start, int64_t* end) {
+  if (*start < 0) *start += len;
+  if (*end < 0) *end += len;
+  if (*start < 0) *start = 0;
+  if (*start > *end || *start >= len) return false;
+  if (*end >= len) *end = len - 1;
+  return true;
+}
+
+// Redis's getRangeLongFromObjectOrReply with a custom message for both failures.
+inline bool ParseBounded(CommandContext& ctx, std::string_view arg, int64_t min, const char* msg,
+                         int64_t* out) {
+  auto v = ParseInt64(arg);
+  if (!v || *v < min) {
+    ctx.reply().Error(msg);
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
 // SCAN-family cursor, with Redis's parseScanCursorOrReply (strtoul) rules.
 bool ParseScanCursor(CommandContext& ctx, std::string_view arg, uint64_t* out);
 

@@ -8,6 +8,7 @@
 #include "server/types/dump.h"
 #include "server/types/hash_value.h"
 #include "server/types/set_value.h"
+#include "server/types/zset_value.h"
 
 namespace ember {
 
@@ -297,7 +298,8 @@ void CmdRestore(CmdArgs args, CommandContext& ctx) {
   const ServerConfig& cfg = ctx.engine().config();
   RestoreLimits limits{
       {size_t(cfg.hash_max_listpack_entries.load()), size_t(cfg.hash_max_listpack_value.load())},
-      size_t(cfg.set_max_intset_entries.load())};
+      size_t(cfg.set_max_intset_entries.load()),
+      {size_t(cfg.zset_max_listpack_entries.load()), size_t(cfg.zset_max_listpack_value.load())}};
   std::string error;
   Entry* e = RestoreValue(key, args[3], limits, &error);
   if (e == nullptr) return ctx.reply().Error(error);
@@ -337,6 +339,9 @@ std::string_view EncodingName(const Entry* e) {
       return "quicklist";
     case ObjType::kSet:
       return e->As<SetValue>()->encoding() == SetValue::Encoding::kIntset ? "intset" : "hashtable";
+    case ObjType::kZSet:
+      return e->As<ZSetValue>()->encoding() == ZSetValue::Encoding::kListpack ? "listpack"
+                                                                               : "skiplist";
     case ObjType::kHash:
       return e->As<HashValue>()->encoding() == HashValue::Encoding::kListpack ? "listpack"
                                                                               : "hashtable";

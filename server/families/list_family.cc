@@ -28,16 +28,6 @@ ListValue* CreateList(CommandContext& ctx, std::string_view key) {
       ->As<ListValue>();
 }
 
-// Normalises a [start, end] range as LRANGE does; false when it is empty.
-bool NormalizeRange(int64_t len, int64_t* start, int64_t* end) {
-  if (*start < 0) *start += len;
-  if (*end < 0) *end += len;
-  if (*start < 0) *start = 0;
-  if (*start > *end || *start >= len) return false;
-  if (*end >= len) *end = len - 1;
-  return true;
-}
-
 bool ParseEnd(std::string_view arg, End* out) {
   if (EqualsNoCase(arg, "LEFT")) {
     *out = End::kLeft;
@@ -46,18 +36,6 @@ bool ParseEnd(std::string_view arg, End* out) {
   } else {
     return false;
   }
-  return true;
-}
-
-// Redis's getRangeLongFromObjectOrReply with a custom message for both failures.
-bool ParseBounded(CommandContext& ctx, std::string_view arg, int64_t min, const char* msg,
-                  int64_t* out) {
-  auto v = ParseInt64(arg);
-  if (!v || *v < min) {
-    ctx.reply().Error(msg);
-    return false;
-  }
-  *out = *v;
   return true;
 }
 

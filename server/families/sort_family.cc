@@ -7,6 +7,7 @@
 #include "server/types/hash_value.h"
 #include "server/types/list_value.h"
 #include "server/types/set_value.h"
+#include "server/types/zset_value.h"
 
 namespace ember {
 
@@ -84,17 +85,27 @@ void SortGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     if (e->type() == ObjType::kList) {
       const ListValue* l = e->As<ListValue>();
       if (l->size() > 0) {
-        l->ForRange(0, l->size() - 1,
-                    [&](size_t, std::string_view v) { items.push_back({std::string(v)}); });
+        l->ForRange(0, l->size() - 1, [&](size_t, std::string_view v) {
+          items.push_back(Item{std::string(v), 0, std::nullopt});
+        });
       }
     } else if (e->type() == ObjType::kSet) {
-      e->As<SetValue>()->ForEach([&](std::string_view m) { items.push_back({std::string(m)}); });
+      e->As<SetValue>()->ForEach([&](std::string_view m) {
+        items.push_back(Item{std::string(m), 0, std::nullopt});
+      });
       // A set has no order of its own: sort it when storing, so the result is deterministic.
       if (dont_sort && store) {
         dont_sort = false;
         alpha = true;
         by.reset();
       }
+    } else if (e->type() == ObjType::kZSet) {
+      // Rank order; unsorted (BY nosort) output honours DESC, as in Redis.
+      const ZSetValue* z = e->As<ZSetValue>();
+      bool reverse = dont_sort && desc;
+      z->Visit(reverse ? z->size() - 1 : 0, z->size(), reverse, [&](std::string_view m, double) {
+        items.push_back(Item{std::string(m), 0, std::nullopt});
+      });
     } else {
       return ctx.reply().Error(errors::kWrongType);
     }

@@ -1,6 +1,7 @@
 #include "server/types/dump.h"
 
 #include <array>
+#include <cmath>
 #include <cstring>
 
 #include "server/db/varint.h"
@@ -39,6 +40,12 @@ class Reader {
   bool String(std::string_view* s) {
     uint64_t n;
     if (!Varint(&n) || n > uint64_t(end_ - p_)) return false;
+    *s = std::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+  bool Bytes(size_t n, std::string_view* s) {
+    if (n > size_t(end_ - p_)) return false;
     *s = std::string_view(p_, n);
     p_ += n;
     return true;
@@ -101,6 +108,16 @@ std::string DumpValue(const Entry* e) {
       s->ForEach([&](std::string_view m) { PutString(&out, m); });
       break;
     }
+    case ObjType::kZSet: {
+      const ZSetValue* z = e->As<ZSetValue>();
+      char len[10];
+      out.append(len, PutVarint(len, z->size()));
+      z->Visit(0, z->size(), false, [&](std::string_view m, double s) {
+        PutString(&out, m);
+        out.append(reinterpret_cast<const char*>(&s), 8);
+      });
+      break;
+    }
     default:
       break;
   }
@@ -160,6 +177,22 @@ Entry* RestoreValue(std::string_view key, std::string_view payload, const Restor
         return nullptr;
       }
       return e;
+    case ObjType::kZSet: {
+      if (!r.Varint(&n) || n == 0) return nullptr;
+      std::vector<std::pair<std::string, double>> els;
+      for (uint64_t i = 0; i < n; ++i) {
+        std::string_view score;
+        if (!r.String(&a) || !r.Bytes(8, &score)) return nullptr;
+        double s;
+        memcpy(&s, score.data(), 8);
+        if (std::isnan(s) || (!els.empty() && !ZLess(els.back().second, els.back().first, s, a))) {
+          return nullptr;  // out of order or repeated
+        }
+        els.emplace_back(a, s);
+      }
+      if (!r.done()) return nullptr;
+      return Entry::NewObject(key, type, ZSetValue::Build(els, limits.zset), false);
+    }
     default:
       return nullptr;
   }

@@ -6,18 +6,21 @@
 
 #include "server/db/entry.h"
 #include "server/types/hash_value.h"
+#include "server/types/zset_value.h"
 
 namespace ember {
 
 // DUMP / RESTORE payloads in Ember's own format (RDB arrives with persistence):
 //   [type byte][body][u16 format version][u64 CRC-64 of everything before it]
 // Bodies: a string is one length-prefixed string; a hash, list or set is a varint count and
-// then its fields and values, elements or members, each length-prefixed.
+// then its fields and values, elements or members, each length-prefixed; a sorted set is a
+// varint count and then, in order, each member length-prefixed and its score as 8 bytes.
 std::string DumpValue(const Entry* e);
 
 struct RestoreLimits {
   HashLimits hash;
   size_t max_intset = 512;
+  ZSetLimits zset;
 };
 
 // Builds a new entry under `key` from a payload; nullopt error text when the payload is not
