@@ -37,6 +37,9 @@ class ReplyBuilder {
   // "=len\r\ntxt:..." in RESP3, a bulk string in RESP2 (INFO, CLIENT LIST ...).
   void Verbatim(std::string_view s);
 
+  // Bytes already encoded elsewhere (a pub/sub message built once for many subscribers).
+  void Raw(std::string_view bytes) { out_->append(bytes); }
+
   // Bytes already written; callers use it to undo a partial reply.
   size_t size() const { return out_->size(); }
   std::string& buffer() { return *out_; }

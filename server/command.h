@@ -33,6 +33,7 @@ enum CommandFlag : uint32_t {
   kSkipSlowlog = 1 << 14,
   kBlocking = 1 << 15,
   kTxControl = 1 << 16,  // runs at once inside MULTI instead of being queued
+  kSubscribed = 1 << 17,  // allowed to a RESP2 client in subscribed mode
 };
 
 // Arguments of one request, the command name included (args[0]).
@@ -110,6 +111,7 @@ void RegisterHashFamily(CommandRegistry* registry);
 void RegisterListFamily(CommandRegistry* registry);
 void RegisterSetFamily(CommandRegistry* registry);
 void RegisterZSetFamily(CommandRegistry* registry);
+void RegisterPubSubFamily(CommandRegistry* registry);
 void RegisterSortFamily(CommandRegistry* registry);
 void RegisterTransactionFamily(CommandRegistry* registry);
 

@@ -3,8 +3,10 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
+#include <sstream>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -16,11 +18,34 @@ namespace ember {
 // CommandContext
 
 void CommandContext::Propagate(std::initializer_list<std::string_view> effect) {
-  engine_->journal().Append(client_->db, std::span<const std::string_view>(effect));
+  Propagate(std::span<const std::string_view>(effect));
 }
 
 void CommandContext::Propagate(std::span<const std::string_view> effect) {
   engine_->journal().Append(client_->db, effect);
+  engine_->NoteWrite(client_->db, effect);
+}
+
+bool CommandContext::Block(CmdArgs args, ObjType type, std::span<const std::string_view> keys,
+                           int64_t deadline_ms, bool null_array_on_timeout) {
+  Engine& e = *engine_;
+  if (e.rerunning_ == client_) return true;
+  if (e.exec_depth_ > 1 || client_->in_multi) return false;
+  auto b = std::make_unique<ClientState::BlockState>();
+  b->type = type;
+  b->db = client_->db;
+  b->args.assign(args.begin(), args.end());
+  b->deadline_ms = deadline_ms;
+  b->null_array = null_array_on_timeout;
+  for (std::string_view k : keys) {
+    if (std::find(b->keys.begin(), b->keys.end(), k) != b->keys.end()) continue;
+    b->keys.emplace_back(k);
+    e.blocked_on_[{b->db, std::string(k)}].push_back(client_);
+  }
+  client_->block = std::move(b);
+  ++e.blocked_count_;
+  client_->Blocked(deadline_ms);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -50,6 +75,7 @@ Engine::Engine(const Clock* clock)
   RegisterListFamily(&registry_);
   RegisterSetFamily(&registry_);
   RegisterZSetFamily(&registry_);
+  RegisterPubSubFamily(&registry_);
   RegisterSortFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
@@ -130,6 +156,51 @@ void Engine::RegisterConfig() {
   for (const char* name : {"zset-max-listpack-value", "zset-max-ziplist-value"}) {
     t.AddInt(name, &c.zset_max_listpack_value, 64, 0, INT32_MAX, true);
   }
+  t.AddCustom(
+      "client-output-buffer-limit",
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        std::vector<std::string> words;
+        std::istringstream in{std::string(v)};
+        for (std::string w; in >> w;) words.push_back(w);
+        if (words.size() % 4 != 0) {
+          return "Wrong number of arguments in buffer limit configuration.";
+        }
+        int64_t parsed[3][3];
+        std::vector<int> classes;
+        for (size_t i = 0; i < words.size(); i += 4) {
+          std::string cls = ToLower(words[i]);
+          int k = cls == "normal"                      ? ServerConfig::kNormalClient
+                  : cls == "slave" || cls == "replica" ? ServerConfig::kReplicaClient
+                  : cls == "pubsub"                    ? ServerConfig::kPubSubClient
+                                                       : -1;
+          if (k < 0) return "Invalid client class specified in buffer limit configuration.";
+          auto hard = ParseMemory(words[i + 1]), soft = ParseMemory(words[i + 2]);
+          auto secs = ParseInt64(words[i + 3]);
+          if (!hard || !soft || !secs || *hard < 0 || *soft < 0 || *secs < 0) {
+            return "Error in hard, soft or soft-seconds setting in buffer limit configuration.";
+          }
+          parsed[k][0] = *hard;
+          parsed[k][1] = *soft;
+          parsed[k][2] = *secs;
+          classes.push_back(k);
+        }
+        for (int k : classes) {
+          for (int j = 0; j < 3; ++j) c.obuf_limits[k][j] = parsed[k][j];
+        }
+        return std::nullopt;
+      },
+      [&c] {
+        std::string out;
+        const char* names[] = {"normal", "slave", "pubsub"};
+        for (int k = 0; k < 3; ++k) {
+          if (k > 0) out += ' ';
+          out += std::string(names[k]) + ' ' + std::to_string(c.obuf_limits[k][0].load()) + ' ' +
+                 std::to_string(c.obuf_limits[k][1].load()) + ' ' +
+                 std::to_string(c.obuf_limits[k][2].load());
+        }
+        return out;
+      });
   t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
   auto apply_eviction = [this] {
     keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
@@ -155,6 +226,9 @@ void Engine::RegisterClient(ClientState* c) {
 
 void Engine::UnregisterClient(ClientState* c) {
   Unwatch(*c);
+  if (c->block) RemoveBlock(*c);
+  while (!c->channels.empty()) Unsubscribe(*c, std::string(c->channels.back()), false);
+  while (!c->patterns.empty()) Unsubscribe(*c, std::string(c->patterns.back()), true);
   clients_.erase(c->id);
 }
 
@@ -348,6 +422,16 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     }
   }
 
+  if (client.subscribed() && !client.resp3 && !cmd->Has(kSubscribed)) {
+    Reject(client, cmd,
+           "Can't execute '" + cmd->FullName() +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+               "this context",
+           rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
   if (client.in_multi && !cmd->Has(kTxControl)) {
     client.queued.emplace_back(args.begin(), args.end());
     rb.SimpleString("QUEUED");
@@ -358,7 +442,15 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   uint64_t dirty_before = journal_.dirty();
   client.last_cmd = cmd;
   CommandContext ctx(this, &client, &rb, cmd);
+  ClientState* outer_client = current_client_;
+  ReplyBuilder* outer_rb = current_rb_;
+  current_client_ = &client;
+  current_rb_ = &rb;
+  ++exec_depth_;
   cmd->handler(args, ctx);
+  --exec_depth_;
+  current_client_ = outer_client;
+  current_rb_ = outer_rb;
   // A write that changed data touches its keys for WATCH. (A read that only expired a key was
   // already reported by the keyspace.)
   if (cmd->Has(kWrite) && journal_.dirty() != dirty_before) TouchKeysOf(*cmd, client.db, args);
@@ -369,6 +461,170 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     ++cmd->failed_calls;
     CountError(std::string_view(rb.buffer()).substr(reply_start));
   }
+  // Waiters on keys this command filled get served once it is over (after a whole EXEC).
+  if (exec_depth_ == 0 && !ready_keys_.empty()) ServeBlocked();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocked clients
+
+void Engine::NoteWrite(int db, std::span<const std::string_view> effect) {
+  if (blocked_on_.empty() || effect.empty()) return;
+  std::string_view name = effect[0];
+  if (name == "SWAPDB" || name == "MOVE" || name == "COPY") {  // may fill another db
+    for (const auto& [key, waiters] : blocked_on_) ready_keys_.push_back(key);
+    return;
+  }
+  for (size_t i = 1; i < effect.size(); ++i) {
+    auto key = std::make_pair(db, std::string(effect[i]));
+    if (blocked_on_.count(key)) ready_keys_.push_back(std::move(key));
+  }
+}
+
+void Engine::ServeBlocked() {
+  while (!ready_keys_.empty()) {
+    std::vector<std::pair<int, std::string>> ready;
+    ready.swap(ready_keys_);
+    std::sort(ready.begin(), ready.end());
+    ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+    for (const auto& key : ready) {
+      auto it = blocked_on_.find(key);
+      if (it == blocked_on_.end()) continue;
+      std::vector<ClientState*> waiters(it->second.begin(), it->second.end());
+      for (ClientState* c : waiters) {
+        if (!c->block) continue;
+        Entry* e = keyspace_->db(key.first).FindNoTouch(key.second);
+        if (e == nullptr || e->type() != c->block->type) break;
+        RerunBlocked(*c);
+      }
+    }
+  }
+}
+
+void Engine::RerunBlocked(ClientState& c) {
+  std::vector<std::string_view> args(c.block->args.begin(), c.block->args.end());
+  CommandId* cmd = registry_.Find(args[0]);
+  std::string out;
+  ReplyBuilder rb(&out);
+  rb.SetResp3(c.resp3);
+  CommandContext ctx(this, &c, &rb, cmd);
+  uint64_t dirty_before = journal_.dirty();
+  rerunning_ = &c;
+  ++exec_depth_;
+  cmd->handler(CmdArgs(args.data(), args.size()), ctx);
+  --exec_depth_;
+  rerunning_ = nullptr;
+  if (out.empty()) return;  // still nothing for it: it keeps its place
+  if (journal_.dirty() != dirty_before) TouchKeysOf(*cmd, c.db, CmdArgs(args.data(), args.size()));
+  ++cmd->calls;
+  ++stats_.total_commands_processed;
+  RemoveBlock(c);
+  c.Unblocked(std::move(out));
+}
+
+void Engine::RemoveBlock(ClientState& c) {
+  for (const std::string& k : c.block->keys) {
+    auto it = blocked_on_.find({c.block->db, k});
+    if (it == blocked_on_.end()) continue;
+    std::erase(it->second, &c);
+    if (it->second.empty()) blocked_on_.erase(it);
+  }
+  c.block.reset();
+  --blocked_count_;
+}
+
+bool Engine::CancelBlock(ClientState& c, std::string_view error) {
+  if (!c.block) return false;
+  std::string out;
+  ReplyBuilder rb(&out);
+  rb.SetResp3(c.resp3);
+  if (!error.empty()) {
+    rb.Error(error);
+  } else if (c.block->null_array) {
+    rb.NullArray();
+  } else {
+    rb.Null();
+  }
+  RemoveBlock(c);
+  c.Unblocked(std::move(out));
+  return true;
+}
+
+void Engine::ExpireBlocked() {
+  if (blocked_count_ == 0) return;
+  int64_t now = clock_->NowMs();
+  for (const auto& [id, c] : clients_) {
+    if (c->block && c->block->deadline_ms != 0 && c->block->deadline_ms <= now) CancelBlock(*c);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pub/Sub
+
+bool Engine::Subscribe(ClientState& c, std::string_view channel, bool pattern) {
+  auto& mine = pattern ? c.patterns : c.channels;
+  if (std::find(mine.begin(), mine.end(), channel) != mine.end()) return false;
+  mine.emplace_back(channel);
+  if (pattern) {
+    patterns_[std::string(channel)].push_back(&c);
+  } else {
+    channels_[std::string(channel)].push_back(&c);
+  }
+  return true;
+}
+
+bool Engine::Unsubscribe(ClientState& c, std::string_view channel, bool pattern) {
+  auto& mine = pattern ? c.patterns : c.channels;
+  auto pos = std::find(mine.begin(), mine.end(), channel);
+  if (pos == mine.end()) return false;
+  mine.erase(pos);
+  auto drop = [&](auto& registry) {
+    auto it = registry.find(std::string(channel));
+    std::erase(it->second, &c);
+    if (it->second.empty()) registry.erase(it);
+  };
+  pattern ? drop(patterns_) : drop(channels_);
+  return true;
+}
+
+namespace {
+// A pub/sub message as RESP2 array or RESP3 push of bulk strings.
+std::string EncodeMessage(bool resp3, std::initializer_list<std::string_view> parts) {
+  std::string out;
+  ReplyBuilder rb(&out);
+  rb.SetResp3(resp3);
+  rb.PushHeader(parts.size());
+  for (std::string_view p : parts) rb.Bulk(p);
+  return out;
+}
+}  // namespace
+
+int64_t Engine::Publish(std::string_view channel, std::string_view message) {
+  int64_t receivers = 0;
+  std::string encoded[2];  // by protocol: RESP2, RESP3
+  auto send = [&](ClientState* c, std::initializer_list<std::string_view> parts) {
+    std::string& bytes = encoded[c->resp3];
+    if (bytes.empty()) bytes = EncodeMessage(c->resp3, parts);
+    Deliver(c, bytes);
+    ++receivers;
+  };
+  if (auto it = channels_.find(std::string(channel)); it != channels_.end()) {
+    std::vector<ClientState*> subscribers = it->second;  // a full buffer may drop one
+    for (ClientState* c : subscribers) send(c, {"message", channel, message});
+  }
+  for (const auto& [pattern, clients] : patterns_) {
+    if (!GlobMatch(pattern, channel)) continue;
+    encoded[0].clear();
+    encoded[1].clear();
+    std::vector<ClientState*> subscribers = clients;
+    for (ClientState* c : subscribers) send(c, {"pmessage", pattern, channel, message});
+  }
+  return receivers;
+}
+
+void Engine::Deliver(ClientState* c, std::string_view bytes) {
+  if (c == current_client_ && current_rb_ != nullptr) return current_rb_->Raw(bytes);
+  c->Deliver(bytes);
 }
 
 int64_t Engine::Cron() {
@@ -392,10 +648,13 @@ int64_t Engine::Cron() {
   int64_t now = keyspace_->now_ms();
   int64_t idle_limit_ms = config_.timeout.load() * 1000;
   if (idle_limit_ms > 0) {
+    // As Redis: waiting for a blocking command or for messages is not idling.
     for (auto& [id, c] : clients_) {
+      if (c->block || c->subscribed()) continue;
       if (now - c->last_interaction_ms > idle_limit_ms) c->RequestClose();
     }
   }
+  ExpireBlocked();
   int64_t period = 1000 / std::max<int64_t>(1, config_.hz.load());
   return expire_backlog_ ? std::min<int64_t>(period, 5) : period;
 }

@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -49,6 +51,10 @@ struct ServerConfig {
   std::atomic<int64_t> set_max_intset_entries{512};
   std::atomic<int64_t> zset_max_listpack_entries{128};
   std::atomic<int64_t> zset_max_listpack_value{64};
+  // client-output-buffer-limit per client class: hard bytes, soft bytes, soft seconds.
+  enum ClientClass { kNormalClient, kReplicaClient, kPubSubClient };
+  std::atomic<int64_t> obuf_limits[3][3] = {
+      {0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
   std::atomic<int64_t> io_threads{0};  // 0: auto, half the cores
   std::string config_file;             // absolute path of the YAML file, if any
 };
@@ -63,6 +69,15 @@ class ClientState {
   virtual void RequestClose() { close_after_reply = true; }
   virtual size_t QueryBufferBytes() const { return 0; }
   virtual size_t OutputBufferBytes() const { return 0; }
+  // Output that is not the reply to the client's current request (a pub/sub message). Called
+  // under the lock from any thread; the default keeps it in `delivered` (unit tests).
+  virtual void Deliver(std::string_view bytes) { delivered.append(bytes); }
+  // The wait of a blocked command ended; `reply` is its reply. The connection sends it and
+  // goes on with the requests that arrived meanwhile. Called under the lock from any thread.
+  virtual void Unblocked(std::string reply) { delivered.append(reply); }
+  // The client started waiting until `deadline_ms` (engine clock; 0: no deadline). The
+  // connection arms a timer that calls Engine::ExpireBlocked.
+  virtual void Blocked(int64_t /*deadline_ms*/) {}
 
   uint64_t id = 0;
   std::string name;
@@ -89,6 +104,22 @@ class ClientState {
   };
   std::vector<Watched> watched;
   bool watch_dirty = false;
+
+  // A blocking command (BLPOP ...) waiting for one of its keys.
+  struct BlockState {
+    ObjType type;  // what the keys must hold to serve it
+    int db;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;  // the command, run again when a key may serve it
+    int64_t deadline_ms;            // 0: none
+    bool null_array;                // the timeout reply: null array, else null bulk
+  };
+  std::unique_ptr<BlockState> block;
+
+  // Pub/Sub subscriptions, in the order they were made.
+  std::vector<std::string> channels, patterns;
+  bool subscribed() const { return !channels.empty() || !patterns.empty(); }
+  std::string delivered;  // see Deliver
 
   // The last command name this client sent, as typed, and what it resolved to.
   char cached_name_buf[32];
@@ -127,6 +158,14 @@ class CommandContext {
   // Records the effect of this command on the client's db, for replicas and the AOF.
   void Propagate(std::initializer_list<std::string_view> effect);
   void Propagate(std::span<const std::string_view> effect);
+
+  // Blocking commands: the client waits for one of `keys` to hold a `type` value, until
+  // `deadline_ms` (0: forever), then the command runs again from the start. Returns false
+  // when the client may not wait (inside MULTI/EXEC): the caller replies its timeout reply
+  // now. While the engine re-runs a waiting command that still finds nothing, returns true
+  // and the client keeps its place in the queues.
+  bool Block(CmdArgs args, ObjType type, std::span<const std::string_view> keys,
+             int64_t deadline_ms, bool null_array_on_timeout);
 
  private:
   Engine* engine_;
@@ -184,6 +223,26 @@ class Engine : public KeyspaceListener {
   // Leaves MULTI and forgets queued commands and watches (EXEC, DISCARD, RESET).
   void EndTransaction(ClientState& c);
 
+  // Blocked clients. A write to a key someone waits on marks it ready; once the command that
+  // wrote it is over, waiters are served first come, first served.
+  size_t blocked_clients() const { return blocked_count_; }
+  // Ends a client's wait with its timeout reply, or with `error` if given (CLIENT UNBLOCK).
+  // False if it was not blocked.
+  bool CancelBlock(ClientState& c, std::string_view error = {});
+  // Times out every waiter whose deadline passed.
+  void ExpireBlocked();
+
+  // Pub/Sub. Subscribe/Unsubscribe return whether the subscription changed.
+  bool Subscribe(ClientState& c, std::string_view channel, bool pattern);
+  bool Unsubscribe(ClientState& c, std::string_view channel, bool pattern);
+  // Sends `message` to the channel's subscribers and matching patterns; returns how many
+  // received it.
+  int64_t Publish(std::string_view channel, std::string_view message);
+  const std::unordered_map<std::string, std::vector<ClientState*>>& pubsub_channels() const {
+    return channels_;
+  }
+  size_t pubsub_patterns() const { return patterns_.size(); }
+
   void RegisterClient(ClientState* c);
   void UnregisterClient(ClientState* c);
   const std::map<uint64_t, ClientState*>& clients() const { return clients_; }
@@ -216,6 +275,12 @@ class Engine : public KeyspaceListener {
   // Replies a refusal; inside MULTI it also dooms the transaction, as Redis's rejectCommand.
   void Reject(ClientState& client, const CommandId* cmd, std::string_view error, ReplyBuilder& rb);
   void TouchKeysOf(const CommandId& cmd, int db, CmdArgs args);
+  friend class CommandContext;
+  void NoteWrite(int db, std::span<const std::string_view> effect);
+  void ServeBlocked();
+  void RerunBlocked(ClientState& c);
+  void RemoveBlock(ClientState& c);
+  void Deliver(ClientState* c, std::string_view bytes);
   void CountError(std::string_view reply_tail);
 
   std::mutex mu_;
@@ -228,6 +293,15 @@ class Engine : public KeyspaceListener {
   ServerStats stats_;
   std::map<uint64_t, ClientState*> clients_;
   std::map<std::pair<int, std::string>, std::vector<ClientState*>> watchers_;
+  std::map<std::pair<int, std::string>, std::deque<ClientState*>> blocked_on_;
+  std::vector<std::pair<int, std::string>> ready_keys_;
+  size_t blocked_count_ = 0;
+  ClientState* rerunning_ = nullptr;  // the blocked client whose command runs again
+  int exec_depth_ = 0;                // nesting of ExecuteInBatch (EXEC runs its queue inside)
+  ClientState* current_client_ = nullptr;
+  ReplyBuilder* current_rb_ = nullptr;
+  std::unordered_map<std::string, std::vector<ClientState*>> channels_;
+  std::map<std::string, std::vector<ClientState*>> patterns_;
   uint64_t next_client_id_ = 1;
   std::string run_id_;
   int64_t start_time_ms_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -95,6 +96,28 @@ inline bool ParseBounded(CommandContext& ctx, std::string_view arg, int64_t min,
   return true;
 }
 
+// A blocking command's timeout in seconds with decimals (Redis's getTimeoutFromObjectOrReply):
+// the absolute deadline in ms, or 0 for none.
+inline bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t* deadline_ms) {
+  auto v = ParseLongDouble(arg);
+  if (!v || std::isinf(*v)) {
+    ctx.reply().Error("timeout is not a float or out of range");
+    return false;
+  }
+  long double ms = *v * 1000.0L;
+  if (ms < 0) {
+    ctx.reply().Error("timeout is negative");
+    return false;
+  }
+  int64_t now = ctx.now_ms();
+  if (ms >= (long double)(INT64_MAX - now)) {
+    ctx.reply().Error("timeout is out of range");
+    return false;
+  }
+  *deadline_ms = int64_t(ms) > 0 ? int64_t(ms) + now : 0;
+  return true;
+}
+
 // SCAN-family cursor, with Redis's parseScanCursorOrReply (strtoul) rules.
 bool ParseScanCursor(CommandContext& ctx, std::string_view arg, uint64_t* out);
 
@@ -107,6 +130,13 @@ struct ScanOptions {
 // MATCH / COUNT (/ TYPE) options from args[first] on; replies the error and returns false.
 bool ParseScanOptions(CommandContext& ctx, CmdArgs args, size_t first, bool allow_type,
                       ScanOptions* out);
+
+// The handler of a command that only groups subcommands (CLIENT, PUBSUB ...): reached only
+// with a subcommand the table does not know.
+inline void CmdContainer(CmdArgs args, CommandContext& ctx) {
+  ctx.reply().Error("unknown subcommand '" + std::string(args.size() > 1 ? args[1] : "") +
+                    "'. Try " + ToUpper(args[0]) + " HELP.");
+}
 
 // Formats an integer without allocation-heavy streams.
 inline std::string IntToString(int64_t v) {

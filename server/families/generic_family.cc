@@ -341,7 +341,7 @@ std::string_view EncodingName(const Entry* e) {
       return e->As<SetValue>()->encoding() == SetValue::Encoding::kIntset ? "intset" : "hashtable";
     case ObjType::kZSet:
       return e->As<ZSetValue>()->encoding() == ZSetValue::Encoding::kListpack ? "listpack"
-                                                                               : "skiplist";
+                                                                              : "skiplist";
     case ObjType::kHash:
       return e->As<HashValue>()->encoding() == HashValue::Encoding::kListpack ? "listpack"
                                                                               : "hashtable";

@@ -1,5 +1,6 @@
-// Lists: LPUSH, LPOP, LRANGE, LMOVE, LPOS ... (Redis t_list.c). The blocking variants come with
-// client blocking.
+// Lists: LPUSH, LPOP, LRANGE, LMOVE, LPOS ... and the blocking BLPOP, BLMOVE, BLMPOP ... (Redis
+// t_list.c). A blocking command that finds nothing asks the engine to wait
+// (CommandContext::Block) and runs again from the start when a key it waits on is written.
 
 #include "server/families/family_util.h"
 #include "server/types/list_value.h"
@@ -104,11 +105,15 @@ void PopGeneric(CmdArgs args, CommandContext& ctx, End end) {
 void CmdLPop(CmdArgs a, CommandContext& c) { PopGeneric(a, c, End::kLeft); }
 void CmdRPop(CmdArgs a, CommandContext& c) { PopGeneric(a, c, End::kRight); }
 
-void CmdLMPop(CmdArgs args, CommandContext& ctx) {
+// LMPOP numkeys key... LEFT|RIGHT [COUNT n], and BLMPOP with the timeout before numkeys.
+void MPopGeneric(CmdArgs args, CommandContext& ctx, bool blocking) {
+  size_t numkeys_at = blocking ? 2 : 1;
   int64_t numkeys;
-  if (!ParseBounded(ctx, args[1], 1, "numkeys should be greater than 0", &numkeys)) return;
+  if (!ParseBounded(ctx, args[numkeys_at], 1, "numkeys should be greater than 0", &numkeys)) {
+    return;
+  }
   if (numkeys > int64_t(args.size())) return ctx.reply().Error(errors::kSyntax);
-  size_t where_idx = size_t(numkeys) + 2;
+  size_t where_idx = size_t(numkeys) + numkeys_at + 1;
   End end;
   if (where_idx >= args.size() || !ParseEnd(args[where_idx], &end)) {
     return ctx.reply().Error(errors::kSyntax);
@@ -122,7 +127,9 @@ void CmdLMPop(CmdArgs args, CommandContext& ctx) {
     }
   }
   if (count == -1) count = 1;
-  for (size_t i = 2; i < where_idx; ++i) {
+  int64_t deadline = 0;
+  if (blocking && !ParseBlockTimeout(ctx, args[1], &deadline)) return;
+  for (size_t i = numkeys_at + 1; i < where_idx; ++i) {
     bool stop;
     ListValue* l = FindList(ctx, args[i], &stop, false);
     if (stop) return;
@@ -135,8 +142,35 @@ void CmdLMPop(CmdArgs args, CommandContext& ctx) {
     for (const auto& v : popped) ctx.reply().Bulk(v);
     return;
   }
+  CmdArgs keys = args.subspan(numkeys_at + 1, size_t(numkeys));
+  if (blocking && ctx.Block(args, ObjType::kList, keys, deadline, true)) return;
   ctx.reply().NullArray();
 }
+
+void CmdLMPop(CmdArgs a, CommandContext& c) { MPopGeneric(a, c, false); }
+void CmdBLMPop(CmdArgs a, CommandContext& c) { MPopGeneric(a, c, true); }
+
+// BLPOP / BRPOP key... timeout: [key, element] from the first non-empty list.
+void BlockingPop(CmdArgs args, CommandContext& ctx, End end) {
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, args.back(), &deadline)) return;
+  CmdArgs keys = args.subspan(1, args.size() - 2);
+  for (std::string_view key : keys) {
+    bool stop;
+    ListValue* l = FindList(ctx, key, &stop, false);
+    if (stop) return;
+    if (l == nullptr) continue;
+    std::vector<std::string> popped = PopFrom(ctx, key, l, end, 1);
+    ctx.reply().ArrayHeader(2);
+    ctx.reply().Bulk(key);
+    return ctx.reply().Bulk(popped[0]);
+  }
+  if (ctx.Block(args, ObjType::kList, keys, deadline, true)) return;
+  ctx.reply().NullArray();
+}
+
+void CmdBLPop(CmdArgs a, CommandContext& c) { BlockingPop(a, c, End::kLeft); }
+void CmdBRPop(CmdArgs a, CommandContext& c) { BlockingPop(a, c, End::kRight); }
 
 void MoveGeneric(CommandContext& ctx, std::string_view src_key, std::string_view dst_key, End from,
                  End to) {
@@ -174,6 +208,30 @@ void CmdLMove(CmdArgs args, CommandContext& ctx) {
 
 void CmdRPopLPush(CmdArgs args, CommandContext& ctx) {
   MoveGeneric(ctx, args[1], args[2], End::kRight, End::kLeft);
+}
+
+// BLMOVE / BRPOPLPUSH: LMOVE once the source has an element.
+void BlockingMove(CmdArgs args, CommandContext& ctx, End from, End to, std::string_view timeout) {
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, timeout, &deadline)) return;
+  bool stop;
+  ListValue* src = FindList(ctx, args[1], &stop, false);
+  if (stop) return;
+  if (src != nullptr) return MoveGeneric(ctx, args[1], args[2], from, to);
+  if (ctx.Block(args, ObjType::kList, args.subspan(1, 1), deadline, false)) return;
+  ctx.reply().Null();
+}
+
+void CmdBLMove(CmdArgs args, CommandContext& ctx) {
+  End from, to;
+  if (!ParseEnd(args[3], &from) || !ParseEnd(args[4], &to)) {
+    return ctx.reply().Error(errors::kSyntax);
+  }
+  BlockingMove(args, ctx, from, to, args[5]);
+}
+
+void CmdBRPopLPush(CmdArgs args, CommandContext& ctx) {
+  BlockingMove(args, ctx, End::kRight, End::kLeft, args[3]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,6 +434,37 @@ void RegisterListFamily(CommandRegistry* registry) {
                   "Returns and removes the last elements of a list. Deletes the list if the last "
                   "element was popped.",
                   "O(N)")
+      << CommandId("BLPOP", kWrite | kBlocking, -3, 1, -2)
+             .Handler(CmdBLPop)
+             .Doc("list", "2.0.0",
+                  "Removes and returns the first element in a list. Blocks until an element is "
+                  "available otherwise. Deletes the list if the last element was popped.",
+                  "O(N) where N is the number of provided keys.")
+      << CommandId("BRPOP", kWrite | kBlocking, -3, 1, -2)
+             .Handler(CmdBRPop)
+             .Doc("list", "2.0.0",
+                  "Removes and returns the last element in a list. Blocks until an element is "
+                  "available otherwise. Deletes the list if the last element was popped.",
+                  "O(N) where N is the number of provided keys.")
+      << CommandId("BLMOVE", kW | kBlocking, 6, 1, 2)
+             .Handler(CmdBLMove)
+             .Doc("list", "6.2.0",
+                  "Pops an element from a list, pushes it to another list and returns it. Blocks "
+                  "until an element is available otherwise.",
+                  "O(1)")
+      << CommandId("BRPOPLPUSH", kW | kBlocking, 4, 1, 2)
+             .Handler(CmdBRPopLPush)
+             .Doc("list", "2.2.0",
+                  "Pops an element from a list, pushes it to another list and returns it. Block "
+                  "until an element is available otherwise.",
+                  "O(1)")
+      << CommandId("BLMPOP", kWrite | kBlocking, -5, 0, 0)
+             .Handler(CmdBLMPop)
+             .Doc("list", "7.0.0",
+                  "Pops the first element from one of multiple lists. Blocks until an element is "
+                  "available otherwise. Deletes the list if the last element was popped.",
+                  "O(N+M) where N is the number of provided keys and M is the number of elements "
+                  "returned.")
       << CommandId("LMPOP", kWrite, -4, 0, 0)
              .Handler(CmdLMPop)
              .Doc("list", "7.0.0",

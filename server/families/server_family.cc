@@ -93,6 +93,11 @@ void ReplyHelp(CommandContext& ctx, std::initializer_list<std::string_view> line
 
 void CmdPing(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 2) return ctx.reply().Error("wrong number of arguments for 'ping' command");
+  if (ctx.client().subscribed() && !ctx.client().resp3) {  // RESP2 subscribed mode
+    ctx.reply().ArrayHeader(2);
+    ctx.reply().Bulk("pong");
+    return ctx.reply().Bulk(args.size() == 2 ? args[1] : "");
+  }
   if (args.size() == 1) return ctx.reply().SimpleString("PONG");
   ctx.reply().Bulk(args[1]);
 }
@@ -223,6 +228,8 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   c.name.clear();
   c.authenticated = ctx.engine().AuthNotRequired();
   ctx.engine().EndTransaction(c);
+  while (!c.channels.empty()) ctx.engine().Unsubscribe(c, std::string(c.channels.back()), false);
+  while (!c.patterns.empty()) ctx.engine().Unsubscribe(c, std::string(c.patterns.back()), true);
   ctx.reply().SimpleString("RESET");
 }
 
@@ -252,10 +259,15 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   out.reserve(320);
   out += StrCat("id=", std::to_string(c.id), " addr=", c.addr, " laddr=", c.laddr,
                 " fd=", std::to_string(c.fd), " name=", c.name, " age=", std::to_string(age),
-                " idle=", std::to_string(idle), " flags=", c.close_after_reply ? "A" : "N",
+                " idle=", std::to_string(idle), " flags=",
+                c.close_after_reply ? "A"
+                : c.block           ? "b"
+                : c.subscribed()    ? "P"
+                                    : "N",
                 " db=", std::to_string(c.db));
   out += StrCat(
-      " sub=0 psub=0 ssub=0 multi=-1 qbuf=", std::to_string(qbuf),
+      " sub=", std::to_string(c.channels.size()), " psub=", std::to_string(c.patterns.size()),
+      " ssub=0 multi=-1 qbuf=", std::to_string(qbuf),
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=", std::to_string(omem),
       " tot-mem=", std::to_string(sizeof(ClientState) + qbuf + omem),
       " events=r cmd=", c.last_cmd ? c.last_cmd->FullName() : std::string("NULL"),
@@ -315,6 +327,24 @@ void CmdClientInfo(CmdArgs, CommandContext& ctx) {
 
 // CLIENT KILL ip:port (replies +OK or an error) or CLIENT KILL <filter> <value> ... (replies the
 // count). The caller itself is closed only after its reply is out.
+void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
+  int64_t id;
+  if (!ParseIntArg(ctx, args[2], &id)) return;
+  bool error = false;
+  if (args.size() == 4) {
+    if (EqualsNoCase(args[3], "ERROR")) {
+      error = true;
+    } else if (!EqualsNoCase(args[3], "TIMEOUT")) {
+      return ctx.reply().Error("CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  }
+  auto it = ctx.engine().clients().find(uint64_t(id));
+  bool unblocked = it != ctx.engine().clients().end() &&
+                   ctx.engine().CancelBlock(
+                       *it->second, error ? "-UNBLOCKED client unblocked via CLIENT UNBLOCK" : "");
+  ctx.reply().Integer(unblocked ? 1 : 0);
+}
+
 void CmdClientKill(CmdArgs args, CommandContext& ctx) {
   std::optional<std::string_view> addr, laddr;
   std::optional<ClientType> type;
@@ -530,7 +560,7 @@ void InfoClients(CommandContext& ctx, std::string* out) {
   Field(out, "maxclients", e.config().maxclients.load());
   Field(out, "client_recent_max_input_buffer", max_in);
   Field(out, "client_recent_max_output_buffer", max_out);
-  Field(out, "blocked_clients", "0");
+  Field(out, "blocked_clients", e.blocked_clients());
   Field(out, "tracking_clients", "0");
   Field(out, "clients_in_timeout_table", "0");
 }
@@ -601,8 +631,8 @@ void InfoStats(CommandContext& ctx, std::string* out) {
   Field(out, "evicted_keys", ks.evicted_keys());
   Field(out, "keyspace_hits", ks.keyspace_hits);
   Field(out, "keyspace_misses", ks.keyspace_misses);
-  Field(out, "pubsub_channels", "0");
-  Field(out, "pubsub_patterns", "0");
+  Field(out, "pubsub_channels", ctx.engine().pubsub_channels().size());
+  Field(out, "pubsub_patterns", ctx.engine().pubsub_patterns());
   Field(out, "latest_fork_usec", "0");
   Field(out, "total_forks", "0");
   Field(out, "unexpected_error_replies", s.unexpected_error_replies);
@@ -1227,10 +1257,6 @@ void CmdMemoryHelp(CmdArgs, CommandContext& ctx) {
 
 // Containers are only reached with a subcommand (their arity is -2); this answers if a
 // registration ever lets one through.
-void CmdContainer(CmdArgs args, CommandContext& ctx) {
-  ctx.reply().Error(StrCat("unknown subcommand '", args.size() > 1 ? args[1] : "", "'. Try ",
-                           ToUpper(args[0]), " HELP."));
-}
 
 }  // namespace
 
@@ -1243,18 +1269,19 @@ void RegisterServerFamily(CommandRegistry* registry) {
   // One command per line reads better than wrapped declarations.
   // clang-format off
   *registry
-      << CommandId("PING", kFast, -1, 0, 0).Handler(CmdPing).Doc("connection", "1.0.0", "Ping the server", kO1)
+      << CommandId("PING", kFast | kSubscribed, -1, 0, 0).Handler(CmdPing).Doc("connection", "1.0.0", "Ping the server", kO1)
       << CommandId("ECHO", kLoading | kStale | kFast, 2, 0, 0).Handler(CmdEcho).Doc("connection", "1.0.0", "Echo the given string", kO1)
-      << CommandId("QUIT", kConn | kFast | kNoAuth | kTxControl, -1, 0, 0).Handler(CmdQuit).Doc("connection", "1.0.0", "Close the connection", kO1)
+      << CommandId("QUIT", kConn | kFast | kNoAuth | kTxControl | kSubscribed, -1, 0, 0).Handler(CmdQuit).Doc("connection", "1.0.0", "Close the connection", kO1)
       << CommandId("AUTH", kConn | kFast | kNoAuth, -2, 0, 0).Handler(CmdAuth).Doc("connection", "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user")
       << CommandId("HELLO", kConn | kFast | kNoAuth, -1, 0, 0).Handler(CmdHello).Doc("connection", "6.0.0", "Handshake with Redis", kO1)
-      << CommandId("RESET", kConn | kFast | kNoAuth | kTxControl, 1, 0, 0).Handler(CmdReset).Doc("connection", "6.2.0", "Reset the connection", kO1)
+      << CommandId("RESET", kConn | kFast | kNoAuth | kTxControl | kSubscribed, 1, 0, 0).Handler(CmdReset).Doc("connection", "6.2.0", "Reset the connection", kO1)
       << CommandId("CLIENT", 0, -2, 0, 0).Handler(CmdContainer).Doc("connection", "2.4.0", "A container for client connection commands", "Depends on subcommand.")
              .Sub(CommandId("ID", kConn, 2, 0, 0).Handler(CmdClientId).Doc("connection", "5.0.0", "Returns the client ID for the current connection", kO1))
              .Sub(CommandId("SETNAME", kConn, 3, 0, 0).Handler(CmdClientSetName).Doc("connection", "2.6.9", "Set the current connection name", kO1))
              .Sub(CommandId("GETNAME", kConn, 2, 0, 0).Handler(CmdClientGetName).Doc("connection", "2.6.9", "Get the current connection name", kO1))
              .Sub(CommandId("LIST", kAdm, -2, 0, 0).Handler(CmdClientList).Doc("connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections"))
              .Sub(CommandId("INFO", kConn, 2, 0, 0).Handler(CmdClientInfo).Doc("connection", "6.2.0", "Returns information about the current client connection.", kO1))
+             .Sub(CommandId("UNBLOCK", kAdm, -3, 0, 0).Handler(CmdClientUnblock).Doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"))
              .Sub(CommandId("KILL", kAdm, -3, 0, 0).Handler(CmdClientKill).Doc("connection", "2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections"))
              .Sub(CommandId("SETINFO", kConn, 4, 0, 0).Handler(CmdClientSetInfo).Doc("connection", "7.2.0", "Sets information specific to the client or connection.", kO1))
              .Sub(CommandId("NO-EVICT", kAdm, 3, 0, 0).Handler(CmdClientOnOff).Doc("connection", "7.0.0", "Set client eviction mode for the current connection", kO1))

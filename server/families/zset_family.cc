@@ -1,5 +1,5 @@
-// Sorted sets: ZADD, ZRANGE and its older forms, ZPOPMIN, ZUNION/ZINTER/ZDIFF ... (Redis
-// t_zset.c). The blocking pops come with client blocking.
+// Sorted sets: ZADD, ZRANGE and its older forms, ZPOPMIN, BZPOPMIN, ZUNION/ZINTER/ZDIFF ...
+// (Redis t_zset.c).
 
 #include <algorithm>
 #include <cmath>
@@ -48,9 +48,13 @@ bool ParseScore(CommandContext& ctx, std::string_view arg, double* out,
   return true;
 }
 
-// Redis's d2string, which ZSCAN and the replication stream use: integral values as integers.
-std::string ScoreText(double s) {
-  if (s == 0) return "0";
+// A score as ZSCAN shows it: a listpack holds scores as text, integral ones inside +-2^62 as
+// integers; a skiplist's double prints with %.17g.
+std::string ScanScoreText(double s, bool listpack) {
+  constexpr double kIntRange = 4611686018427387904.0;  // 2^62
+  if (listpack && s > -kIntRange && s < kIntRange && s == double(int64_t(s))) {
+    return IntToString(int64_t(s));
+  }
   return FormatDouble(s);
 }
 
@@ -65,8 +69,8 @@ struct ScoreBound {
 // "(1.5", "-inf", "3": strtod on what follows an optional '(' (so "" reads as 0, as in Redis).
 bool ParseScoreBound(std::string_view arg, ScoreBound* out) {
   out->exclusive = !arg.empty() && arg[0] == '(';
+  // strtod over a C string: an embedded NUL ends the number, as in Redis.
   std::string text(arg.substr(out->exclusive ? 1 : 0));
-  if (text.find('\0') != std::string::npos) return false;
   char* end;
   out->value = strtod(text.c_str(), &end);
   return *end == '\0' && !std::isnan(out->value);
@@ -157,7 +161,7 @@ void StoreElements(CommandContext& ctx, std::string_view dst, const Elements& el
     ctx.Propagate({"DEL", dst});
     std::vector<std::string> scores;
     scores.reserve(els.size());
-    for (const auto& el : els) scores.push_back(ScoreText(el.second));
+    for (const auto& el : els) scores.push_back(FormatDouble(el.second));
     std::vector<std::string_view> effect{"ZADD", dst};
     for (size_t i = 0; i < els.size(); ++i) {
       effect.push_back(scores[i]);
@@ -255,7 +259,7 @@ void ZAddGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags) {
       ++processed;
       last_score = score;
       if (score != cur.value_or(NAN)) {
-        effect_scores.push_back(ScoreText(score));
+        effect_scores.push_back(FormatDouble(score));
         effect_members.push_back(member);
       }
     }
@@ -588,11 +592,39 @@ void PopGeneric(CmdArgs args, CommandContext& ctx, Where where) {
 void CmdZPopMin(CmdArgs a, CommandContext& c) { PopGeneric(a, c, Where::kMin); }
 void CmdZPopMax(CmdArgs a, CommandContext& c) { PopGeneric(a, c, Where::kMax); }
 
-void CmdZMPop(CmdArgs args, CommandContext& ctx) {
+// BZPOPMIN / BZPOPMAX key... timeout: [key, member, score] from the first non-empty set.
+void BlockingPop(CmdArgs args, CommandContext& ctx, Where where) {
+  int64_t deadline;
+  if (!ParseBlockTimeout(ctx, args.back(), &deadline)) return;
+  CmdArgs keys = args.subspan(1, args.size() - 2);
+  for (std::string_view key : keys) {
+    bool stop;
+    ZSetValue* z = FindZSet(ctx, key, &stop, false);
+    if (stop) return;
+    if (z == nullptr) continue;
+    Elements els = PopFrom(ctx, key, z, where, 1);
+    ReplyBuilder& rb = ctx.reply();
+    rb.ArrayHeader(3);
+    rb.Bulk(key);
+    rb.Bulk(els[0].first);
+    return rb.Double(els[0].second);
+  }
+  if (ctx.Block(args, ObjType::kZSet, keys, deadline, true)) return;
+  ctx.reply().NullArray();
+}
+
+void CmdBZPopMin(CmdArgs a, CommandContext& c) { BlockingPop(a, c, Where::kMin); }
+void CmdBZPopMax(CmdArgs a, CommandContext& c) { BlockingPop(a, c, Where::kMax); }
+
+// ZMPOP numkeys key... MIN|MAX [COUNT n], and BZMPOP with the timeout before numkeys.
+void MPopGeneric(CmdArgs args, CommandContext& ctx, bool blocking) {
+  size_t numkeys_at = blocking ? 2 : 1;
   int64_t numkeys;
-  if (!ParseBounded(ctx, args[1], 1, "numkeys should be greater than 0", &numkeys)) return;
-  if (numkeys > int64_t(args.size()) - 3) return ctx.reply().Error(errors::kSyntax);
-  size_t where_at = 2 + size_t(numkeys);
+  if (!ParseBounded(ctx, args[numkeys_at], 1, "numkeys should be greater than 0", &numkeys)) {
+    return;
+  }
+  if (numkeys > int64_t(args.size() - numkeys_at) - 2) return ctx.reply().Error(errors::kSyntax);
+  size_t where_at = numkeys_at + 1 + size_t(numkeys);
   Where where;
   if (EqualsNoCase(args[where_at], "MIN")) {
     where = Where::kMin;
@@ -610,13 +642,16 @@ void CmdZMPop(CmdArgs args, CommandContext& ctx) {
     }
   }
   if (count == -1) count = 1;
+  int64_t deadline = 0;
+  if (blocking && !ParseBlockTimeout(ctx, args[1], &deadline)) return;
   ReplyBuilder& rb = ctx.reply();
-  for (size_t k = 2; k < where_at; ++k) {
+  for (size_t k = numkeys_at + 1; k < where_at; ++k) {
     bool stop;
     ZSetValue* z = FindZSet(ctx, args[k], &stop, false);
     if (stop) return;
     if (z == nullptr) continue;
     Elements els = PopFrom(ctx, args[k], z, where, count);
+    ctx.engine().TouchKey(ctx.client().db, args[k]);  // ZMPOP's keys aren't in its key spec
     rb.ArrayHeader(2);
     rb.Bulk(args[k]);
     rb.ArrayHeader(els.size());
@@ -627,8 +662,13 @@ void CmdZMPop(CmdArgs args, CommandContext& ctx) {
     }
     return;
   }
+  CmdArgs keys = args.subspan(numkeys_at + 1, size_t(numkeys));
+  if (blocking && ctx.Block(args, ObjType::kZSet, keys, deadline, true)) return;
   rb.NullArray();
 }
+
+void CmdZMPop(CmdArgs a, CommandContext& c) { MPopGeneric(a, c, false); }
+void CmdBZMPop(CmdArgs a, CommandContext& c) { MPopGeneric(a, c, true); }
 
 // ---------------------------------------------------------------------------------------------
 // ZRANDMEMBER, ZSCAN
@@ -668,9 +708,9 @@ void CmdZRandMember(CmdArgs args, CommandContext& ctx) {
     }
     return;
   }
-  if (size_t(count) >= z->size()) {
+  if (size_t(count) >= z->size()) {  // the whole set, from the top as Redis walks it
     ElementsHeader(rb, z->size(), withscores);
-    z->Visit(0, z->size(), false,
+    z->Visit(z->size() - 1, z->size(), true,
              [&](std::string_view m, double s) { Element(rb, m, s, withscores); });
     return;
   }
@@ -708,10 +748,11 @@ void CmdZScan(CmdArgs args, CommandContext& ctx) {
   }
   rb.ArrayHeader(2);
   rb.Bulk(std::to_string(cursor));
+  bool listpack = z->encoding() == ZSetValue::Encoding::kListpack;
   rb.ArrayHeader(2 * found.size());
   for (const auto& [m, s] : found) {
     rb.Bulk(m);
-    rb.Bulk(ScoreText(s));
+    rb.Bulk(ScanScoreText(s, listpack));
   }
 }
 
@@ -995,7 +1036,7 @@ void RegisterZSetFamily(CommandRegistry* registry) {
                   "Returns members in a sorted set within a lexicographical range "
                   "in reverse order.",
                   "O(log(N)+M)")
-      << CommandId("ZRANGESTORE", kW, -5, 1, 2)
+      << CommandId("ZRANGESTORE", kW, -5, 1, 1)
              .Handler(CmdZRangeStore)
              .Doc(g, "6.2.0", "Stores a range of members from sorted set in a key.", "O(log(N)+M)")
       << CommandId("ZREMRANGEBYRANK", kWrite, 4, 1, 1)
@@ -1027,6 +1068,24 @@ void RegisterZSetFamily(CommandRegistry* registry) {
              .Doc(g, "7.0.0",
                   "Returns the highest- or lowest-scoring members from one or more "
                   "sorted sets after removing them.",
+                  "O(K) + O(M*log(N))")
+      << CommandId("BZPOPMIN", kWrite | kFast | kBlocking, -3, 1, -2)
+             .Handler(CmdBZPopMin)
+             .Doc(g, "5.0.0",
+                  "Removes and returns the member with the lowest score from one or "
+                  "more sorted sets. Blocks until a member is available otherwise.",
+                  "O(log(N))")
+      << CommandId("BZPOPMAX", kWrite | kFast | kBlocking, -3, 1, -2)
+             .Handler(CmdBZPopMax)
+             .Doc(g, "5.0.0",
+                  "Removes and returns the member with the highest score from one "
+                  "or more sorted sets. Blocks until a member is available otherwise.",
+                  "O(log(N))")
+      << CommandId("BZMPOP", kWrite | kBlocking, -5, 0, 0)
+             .Handler(CmdBZMPop)
+             .Doc(g, "7.0.0",
+                  "Removes and returns a member by score from one or more sorted "
+                  "sets. Blocks until a member is available otherwise.",
                   "O(K) + O(M*log(N))")
       << CommandId("ZRANDMEMBER", kReadOnly, -2, 1, 1)
              .Handler(CmdZRandMember)

@@ -15,10 +15,22 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 // One client connection. Its handlers all run on its io_context's single thread.
+//
+// Requests are read, run and answered in turns: a read, every complete request in it under
+// one hold of the engine lock, one write, and only then the next read, so a client that
+// pipelines without reading its replies is slowed instead of buffered. Two states keep reading
+// while a write is out, to notice the peer leaving and to take its next commands: a client
+// waiting in a blocking command (its later requests stay queued until the wait ends) and a
+// subscriber. Output that is not a reply to the current request (pub/sub messages, the reply
+// of a blocking command served by someone else's write) arrives from any thread through
+// Deliver / Unblocked, which post it here.
 class Session : public ClientState, public std::enable_shared_from_this<Session> {
  public:
   Session(NetServer* server, tcp::socket socket)
-      : server_(server), engine_(server->engine_), socket_(std::move(socket)) {}
+      : server_(server),
+        engine_(server->engine_),
+        socket_(std::move(socket)),
+        block_timer_(socket_.get_executor()) {}
 
   void Start() {
     boost::system::error_code ec;
@@ -49,7 +61,7 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
     }
     ++server_->connected;
     rbuf_.resize(kReadChunk);
-    DoRead();
+    Pump();
   }
 
   // Called under the engine lock from any thread (CLIENT KILL, idle timeout).
@@ -63,7 +75,51 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
     });
   }
   size_t QueryBufferBytes() const override { return rlen_; }
-  size_t OutputBufferBytes() const override { return wbuf_.size(); }
+  size_t OutputBufferBytes() const override { return buffered_.load() + posted_.load(); }
+
+  // Under the engine lock, from any thread.
+  void Deliver(std::string_view bytes) override {
+    if (dropped_) return;
+    posted_ += bytes.size();
+    if (OverOutputLimit()) {
+      dropped_ = true;
+      EMBER_LOG(kWarning,
+                "Client id=%llu addr=%s scheduled to be closed ASAP for overcoming of output "
+                "buffer limits.",
+                (unsigned long long)id, addr.c_str());
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+      return;
+    }
+    asio::post(socket_.get_executor(), [self = shared_from_this(), data = std::string(bytes)] {
+      self->posted_ -= data.size();
+      self->out_ += data;
+      self->Pump();
+    });
+  }
+
+  // Under the engine lock, from any thread.
+  void Unblocked(std::string reply) override {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), reply = std::move(reply)] {
+      self->block_timer_.cancel();
+      self->waiting_ = false;
+      self->unprocessed_ = true;  // requests that came in during the wait
+      self->out_ += reply;
+      self->Pump();
+    });
+  }
+
+  // Under the engine lock, on this session's thread (one of its own commands blocked).
+  void Blocked(int64_t deadline_ms) override {
+    waiting_ = true;
+    if (deadline_ms == 0) return;
+    int64_t delay = deadline_ms - engine_->clock().NowMs() + 1;
+    block_timer_.expires_after(std::chrono::milliseconds(std::max<int64_t>(delay, 0)));
+    block_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      std::lock_guard lk(self->engine_->mu());
+      self->engine_->ExpireBlocked();
+    });
+  }
 
  private:
   static constexpr size_t kReadChunk = 16 * 1024;
@@ -85,35 +141,96 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
   }
 
   void Reject(std::string reply) {
-    wbuf_ = std::move(reply);
+    out_ = std::move(reply);
     close_after_reply = true;
-    DoWrite();
+    Pump();
   }
 
-  void DoRead() {
+  // client-output-buffer-limit for the client's class (Redis's checkClientOutputBufferLimits).
+  // Under the engine lock.
+  bool OverOutputLimit() {
+    const auto& limit =
+        engine_->config()
+            .obuf_limits[subscribed() ? ServerConfig::kPubSubClient : ServerConfig::kNormalClient];
+    int64_t hard = limit[0].load(), soft = limit[1].load(), soft_seconds = limit[2].load();
+    int64_t used = int64_t(OutputBufferBytes());
+    if (hard > 0 && used >= hard) return true;
+    if (soft > 0 && used >= soft) {
+      int64_t now = engine_->clock().NowMs();
+      if (soft_since_ms_ == 0) {
+        soft_since_ms_ = now;
+      } else if (now - soft_since_ms_ > soft_seconds * 1000) {
+        return true;
+      }
+    } else {
+      soft_since_ms_ = 0;
+    }
+    return false;
+  }
+
+  // Moves the connection along after anything happened: runs unprocessed requests, starts a
+  // write if there is output, and a read when the state allows one.
+  void Pump() {
+    if (closed_) return;
+    if (unprocessed_ && !waiting_ && !close_after_reply) ProcessInput();
+    if (!writing_) {
+      if (!out_.empty()) {
+        StartWrite();
+      } else if (close_after_reply) {
+        return Close();
+      }
+    }
+    bool read_during_write = waiting_ || subscribed();
+    if (!reading_ && !close_after_reply && (!writing_ || read_during_write)) StartRead();
+    buffered_ = out_.size() + wbuf_.size();
+  }
+
+  void StartRead() {
+    if (waiting_ && rlen_ > size_t(engine_->config().client_query_buffer_limit.load())) {
+      return Close();  // a waiting client that keeps sending
+    }
     size_t want = std::max(parser_.BytesWanted(), rlen_ + kReadChunk);
     if (rbuf_.size() < want) rbuf_.resize(want);
+    reading_ = true;
     socket_.async_read_some(
         asio::buffer(rbuf_.data() + rlen_, rbuf_.size() - rlen_),
         [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+          self->reading_ = false;
           if (ec) return self->Close();
           self->rlen_ += n;
           self->input_bytes_ += n;
-          self->ProcessInput();
+          self->unprocessed_ = true;
+          self->Pump();
         });
   }
 
-  // Runs every complete request in the buffer under one hold of the engine lock.
+  void StartWrite() {
+    writing_ = true;
+    wbuf_.swap(out_);
+    asio::async_write(socket_, asio::buffer(wbuf_),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Close();
+                        self->wbuf_.clear();
+                        if (self->wbuf_.capacity() > 1024 * 1024) self->wbuf_.shrink_to_fit();
+                        self->Pump();
+                      });
+  }
+
+  // Runs every complete request in the buffer under one hold of the engine lock, up to one
+  // that makes the client wait.
   void ProcessInput() {
+    unprocessed_ = false;
     size_t pos = 0;
     bool protocol_error = false;
     {
       std::lock_guard lk(engine_->mu());
       RequestParser::Limits limits;
       limits.max_bulk_len = engine_->config().proto_max_bulk_len.load();
-      ReplyBuilder rb(&wbuf_);
+      ReplyBuilder rb(&out_);
+      size_t out_before = out_.size();
       engine_->BeginBatch();
-      while (pos < rlen_ && !close_after_reply) {
+      while (pos < rlen_ && !close_after_reply && !waiting_) {
         limits.auth_required = !authenticated;
         size_t consumed = 0;
         auto status =
@@ -135,7 +252,7 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
       }
       auto& stats = engine_->stats();
       stats.total_net_input_bytes += input_bytes_;
-      stats.total_net_output_bytes += wbuf_.size();
+      stats.total_net_output_bytes += out_.size() - out_before;
       input_bytes_ = 0;
       if (rlen_ - pos > size_t(engine_->config().client_query_buffer_limit.load())) {
         EMBER_LOG(kWarning, "Closing client that reached max query buffer length: id=%llu addr=%s",
@@ -154,27 +271,12 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
       rbuf_.resize(kReadChunk);  // give back a large request's buffer
       rbuf_.shrink_to_fit();
     }
-    if (!wbuf_.empty()) return DoWrite();
-    if (close_after_reply) return Close();
-    DoRead();
-  }
-
-  void DoWrite() {
-    writing_ = true;
-    asio::async_write(socket_, asio::buffer(wbuf_),
-                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->Close();
-                        self->wbuf_.clear();
-                        if (self->wbuf_.capacity() > 1024 * 1024) self->wbuf_.shrink_to_fit();
-                        if (self->close_after_reply) return self->Close();
-                        self->DoRead();
-                      });
   }
 
   void Close() {
     if (closed_) return;
     closed_ = true;
+    block_timer_.cancel();
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -188,14 +290,24 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
   NetServer* server_;
   Engine* engine_;
   tcp::socket socket_;
+  asio::steady_timer block_timer_;
   std::vector<char> rbuf_;
   size_t rlen_ = 0;
-  std::string wbuf_;
+  std::string out_;   // replies and messages not yet handed to a write
+  std::string wbuf_;  // the write in flight
   RequestParser parser_;
   uint64_t input_bytes_ = 0;
+  bool reading_ = false;
   bool writing_ = false;
+  bool unprocessed_ = false;  // rbuf_ may hold requests not yet run
+  bool waiting_ = false;      // a blocking command of ours is waiting
   bool closed_ = false;
   bool registered_ = false;
+  // Output accounting for client-output-buffer-limit: bytes in out_ and wbuf_ (set on this
+  // thread), and bytes posted by Deliver that have not reached out_ yet.
+  std::atomic<size_t> buffered_{0}, posted_{0};
+  bool dropped_ = false;       // under the engine lock
+  int64_t soft_since_ms_ = 0;  // under the engine lock
 };
 
 NetServer::NetServer(Engine* engine)

@@ -201,6 +201,7 @@ size_t RecordSize(std::string_view member) { return 8 + VarintSize(member.size()
 
 // Inserts a record at byte `at` of a listpack (possibly null), returning the new block.
 char* LpInsertAt(char* lp, size_t at, std::string_view member, double score) {
+  if (score == 0) score = 0;  // Redis's listpack keeps scores as text, where -0 reads back as 0
   uint32_t count = lp ? Read32(lp) : 0, bytes = lp ? Read32(lp + 4) : 0;
   if (lp == nullptr) at = 8;
   size_t rec = RecordSize(member);
@@ -285,7 +286,8 @@ uint64_t ZSetValue::Build(const std::vector<std::pair<std::string, double>>& sor
   Write32(lp + 4, uint32_t(bytes));
   char* p = lp + 8;
   for (const auto& [m, s] : sorted) {
-    memcpy(p, &s, 8);
+    double score = s == 0 ? 0 : s;  // as LpInsertAt
+    memcpy(p, &score, 8);
     p = PutVarint(p + 8, m.size());
     memcpy(p, m.data(), m.size());
     p += m.size();
