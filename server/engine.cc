@@ -24,6 +24,9 @@ void CommandContext::Propagate(std::initializer_list<std::string_view> effect) {
 void CommandContext::Propagate(std::span<const std::string_view> effect) {
   engine_->journal().Append(client_->db, effect);
   engine_->NoteWrite(client_->db, effect);
+  if (engine_->config().notify_flags.load(std::memory_order_relaxed) != 0) {
+    engine_->NotifyEffect(client_->db, effect);
+  }
 }
 
 bool CommandContext::Block(CmdArgs args, ObjType type, std::span<const std::string_view> keys,
@@ -201,6 +204,81 @@ void Engine::RegisterConfig() {
         }
         return out;
       });
+  t.AddCustom(
+      "notify-keyspace-events", "", true, false,
+      [&c](std::string_view v) -> std::optional<std::string> {
+        uint32_t flags = 0;
+        constexpr uint32_t kAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
+                                  kNotifyHash | kNotifyZSet | kNotifyExpired | kNotifyEvicted |
+                                  kNotifyStream;
+        for (char ch : v) {
+          switch (ch) {
+            case 'A':
+              flags |= kAll;
+              break;
+            case 'g':
+              flags |= kNotifyGeneric;
+              break;
+            case '$':
+              flags |= kNotifyString;
+              break;
+            case 'l':
+              flags |= kNotifyList;
+              break;
+            case 's':
+              flags |= kNotifySet;
+              break;
+            case 'h':
+              flags |= kNotifyHash;
+              break;
+            case 'z':
+              flags |= kNotifyZSet;
+              break;
+            case 'x':
+              flags |= kNotifyExpired;
+              break;
+            case 'e':
+              flags |= kNotifyEvicted;
+              break;
+            case 't':
+              flags |= kNotifyStream;
+              break;
+            case 'K':
+              flags |= kNotifyKeyspace;
+              break;
+            case 'E':
+              flags |= kNotifyKeyevent;
+              break;
+            default:
+              return "Invalid event class character. Use 'Ag$lshzxeKEt'.";
+          }
+        }
+        // Without K or E nothing would be published: Redis then stores no flags at all.
+        if (!(flags & (kNotifyKeyspace | kNotifyKeyevent))) flags = 0;
+        c.notify_flags = flags;
+        return std::nullopt;
+      },
+      [&c] {
+        uint32_t f = c.notify_flags.load();
+        constexpr uint32_t kAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
+                                  kNotifyHash | kNotifyZSet | kNotifyExpired | kNotifyEvicted |
+                                  kNotifyStream;
+        std::string out;
+        if ((f & kAll) == kAll) {
+          out = "A";
+        } else {
+          const std::pair<uint32_t, char> classes[] = {
+              {kNotifyGeneric, 'g'}, {kNotifyString, '$'},  {kNotifyList, 'l'},
+              {kNotifySet, 's'},     {kNotifyHash, 'h'},    {kNotifyZSet, 'z'},
+              {kNotifyExpired, 'x'}, {kNotifyEvicted, 'e'}, {kNotifyStream, 't'}};
+          for (auto [bit, ch] : classes) {
+            if (f & bit) out += ch;
+          }
+        }
+        if (f & kNotifyKeyspace) out += 'K';
+        if (f & kNotifyKeyevent) out += 'E';
+        return out;
+      });
   t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
   auto apply_eviction = [this] {
     keyspace_->set_eviction(EvictionPolicy(config_.maxmemory_policy.load()),
@@ -310,12 +388,91 @@ void Engine::OnKeyExpired(int db, std::string_view key) {
   std::string_view effect[] = {"DEL", key};
   journal_.Append(db, effect);
   TouchKey(db, key);
+  Notify(kNotifyExpired, "expired", db, key);
 }
 
 void Engine::OnKeyEvicted(int db, std::string_view key) {
   std::string_view effect[] = {"DEL", key};
   journal_.Append(db, effect);
   TouchKey(db, key);
+  Notify(kNotifyEvicted, "evicted", db, key);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyspace notifications
+
+void Engine::Notify(uint32_t cls, std::string_view event, int db, std::string_view key) {
+  uint32_t flags = config_.notify_flags.load(std::memory_order_relaxed);
+  if (!(flags & cls)) return;
+  std::string prefix = "__key";
+  if (flags & kNotifyKeyspace) {
+    Publish(prefix + "space@" + std::to_string(db) + "__:" + std::string(key), event);
+  }
+  if (flags & kNotifyKeyevent) {
+    Publish(prefix + "event@" + std::to_string(db) + "__:" + std::string(event), key);
+  }
+}
+
+// Events come from the effects commands record: the event of a command that propagates as
+// itself carries its name (lpush, zadd, hdel ...); rewritten commands report their effect
+// (INCR propagates as SET and notifies "set"; Redis says "incrby").
+void Engine::NotifyEffect(int db, std::span<const std::string_view> effect) {
+  static const std::unordered_map<std::string_view, uint32_t> kSameName = {
+      {"APPEND", kNotifyString},
+      {"SETRANGE", kNotifyString},
+      {"SETBIT", kNotifyString},
+      {"LPUSH", kNotifyList},
+      {"RPUSH", kNotifyList},
+      {"LPOP", kNotifyList},
+      {"RPOP", kNotifyList},
+      {"LINSERT", kNotifyList},
+      {"LSET", kNotifyList},
+      {"LREM", kNotifyList},
+      {"LTRIM", kNotifyList},
+      {"HSET", kNotifyHash},
+      {"HDEL", kNotifyHash},
+      {"SADD", kNotifySet},
+      {"SREM", kNotifySet},
+      {"SPOP", kNotifySet},
+      {"ZADD", kNotifyZSet},
+      {"ZREM", kNotifyZSet},
+      {"ZPOPMIN", kNotifyZSet},
+      {"ZPOPMAX", kNotifyZSet},
+      {"ZREMRANGEBYRANK", kNotifyZSet},
+      {"ZREMRANGEBYSCORE", kNotifyZSet},
+      {"ZREMRANGEBYLEX", kNotifyZSet},
+      {"XADD", kNotifyStream},
+      {"XDEL", kNotifyStream},
+      {"XTRIM", kNotifyStream},
+      {"XSETID", kNotifyStream},
+      {"RESTORE", kNotifyGeneric},
+      {"PERSIST", kNotifyGeneric}};
+  if (effect.size() < 2) return;
+  std::string_view name = effect[0];
+  if (auto it = kSameName.find(name); it != kSameName.end()) {
+    return Notify(it->second, ToLower(name), db, effect[1]);
+  }
+  if (name == "SET") {
+    Notify(kNotifyString, "set", db, effect[1]);
+    if (effect.size() > 3 && effect[3] == "PXAT") Notify(kNotifyGeneric, "expire", db, effect[1]);
+  } else if (name == "MSET") {
+    for (size_t i = 1; i < effect.size(); i += 2) Notify(kNotifyString, "set", db, effect[i]);
+  } else if (name == "DEL" || name == "UNLINK") {
+    for (size_t i = 1; i < effect.size(); ++i) Notify(kNotifyGeneric, "del", db, effect[i]);
+  } else if (name == "PEXPIREAT") {
+    Notify(kNotifyGeneric, "expire", db, effect[1]);
+  } else if (name == "RENAME" && effect.size() > 2) {
+    Notify(kNotifyGeneric, "rename_from", db, effect[1]);
+    Notify(kNotifyGeneric, "rename_to", db, effect[2]);
+  } else if (name == "MOVE") {
+    Notify(kNotifyGeneric, "move_from", db, effect[1]);
+  } else if (name == "LMOVE" && effect.size() > 4) {
+    Notify(kNotifyList, effect[3] == "LEFT" ? "lpop" : "rpop", db, effect[1]);
+    Notify(kNotifyList, effect[4] == "LEFT" ? "lpush" : "rpush", db, effect[2]);
+  } else if (name == "SMOVE" && effect.size() > 2) {
+    Notify(kNotifySet, "srem", db, effect[1]);
+    Notify(kNotifySet, "sadd", db, effect[2]);
+  }
 }
 
 void Engine::Reject(ClientState& client, const CommandId* cmd, std::string_view error,

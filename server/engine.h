@@ -55,8 +55,9 @@ struct ServerConfig {
   enum ClientClass { kNormalClient, kReplicaClient, kPubSubClient };
   std::atomic<int64_t> obuf_limits[3][3] = {
       {0, 0, 0}, {256LL << 20, 64LL << 20, 60}, {32LL << 20, 8LL << 20, 60}};
-  std::atomic<int64_t> io_threads{0};  // 0: auto, half the cores
-  std::string config_file;             // absolute path of the YAML file, if any
+  std::atomic<int64_t> io_threads{0};     // 0: auto, half the cores
+  std::atomic<uint32_t> notify_flags{0};  // notify-keyspace-events, as Engine::kNotify* bits
+  std::string config_file;                // absolute path of the YAML file, if any
 };
 
 // Per-connection state the dispatcher and commands see. The network session (or a test)
@@ -232,6 +233,23 @@ class Engine : public KeyspaceListener {
   // Times out every waiter whose deadline passed.
   void ExpireBlocked();
 
+  // Keyspace notifications (notify-keyspace-events): event classes and the two channel kinds.
+  enum NotifyFlag : uint32_t {
+    kNotifyKeyspace = 1 << 0,  // K
+    kNotifyKeyevent = 1 << 1,  // E
+    kNotifyGeneric = 1 << 2,   // g
+    kNotifyString = 1 << 3,    // $
+    kNotifyList = 1 << 4,      // l
+    kNotifySet = 1 << 5,       // s
+    kNotifyHash = 1 << 6,      // h
+    kNotifyZSet = 1 << 7,      // z
+    kNotifyExpired = 1 << 8,   // x
+    kNotifyEvicted = 1 << 9,   // e
+    kNotifyStream = 1 << 10,   // t
+  };
+  // Publishes `event` for `key` on __keyspace@db__:key and __keyevent@db__:event as enabled.
+  void Notify(uint32_t cls, std::string_view event, int db, std::string_view key);
+
   // Pub/Sub. Subscribe/Unsubscribe return whether the subscription changed.
   bool Subscribe(ClientState& c, std::string_view channel, bool pattern);
   bool Unsubscribe(ClientState& c, std::string_view channel, bool pattern);
@@ -277,6 +295,7 @@ class Engine : public KeyspaceListener {
   void TouchKeysOf(const CommandId& cmd, int db, CmdArgs args);
   friend class CommandContext;
   void NoteWrite(int db, std::span<const std::string_view> effect);
+  void NotifyEffect(int db, std::span<const std::string_view> effect);
   void ServeBlocked();
   void RerunBlocked(ClientState& c);
   void RemoveBlock(ClientState& c);

@@ -101,7 +101,10 @@ void SortGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
       }
     } else if (e->type() == ObjType::kZSet) {
       // Rank order; unsorted (BY nosort) output honours DESC, as in Redis.
-      const ZSetValue* z = e->As<ZSetValue>();
+      ZSetValue* z = e->As<ZSetValue>();
+      size_t before = z->bytes();
+      z->ConvertToSkiplist();
+      ctx.keyspace().AddDataBytes(int64_t(z->bytes()) - int64_t(before));
       bool reverse = dont_sort && desc;
       z->Visit(reverse ? z->size() - 1 : 0, z->size(), reverse, [&](std::string_view m, double) {
         items.push_back(Item{std::string(m), 0, std::nullopt});

@@ -48,11 +48,11 @@ bool ParseScore(CommandContext& ctx, std::string_view arg, double* out,
   return true;
 }
 
-// A score as ZSCAN shows it: a listpack holds scores as text, integral ones inside +-2^62 as
+// A score as ZSCAN shows it: a listpack holds scores as text, integral ones within +-2^62 as
 // integers; a skiplist's double prints with %.17g.
 std::string ScanScoreText(double s, bool listpack) {
   constexpr double kIntRange = 4611686018427387904.0;  // 2^62
-  if (listpack && s > -kIntRange && s < kIntRange && s == double(int64_t(s))) {
+  if (listpack && s >= -kIntRange && s <= kIntRange && s == double(int64_t(s))) {
     return IntToString(int64_t(s));
   }
   return FormatDouble(s);

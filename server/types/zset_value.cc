@@ -415,6 +415,7 @@ std::pair<std::string_view, double> ZSetValue::Random(uint64_t r) const {
 
 void ZSetValue::ConvertToSkiplist() {
   uint64_t h = load();
+  if (IsSkiplist(h)) return;
   auto* sl = new Skiplist;
   Visit(0, size(), false, [&](std::string_view m, double s) { sl->Add(m, s); });
   free(AsListpack(h));

@@ -80,6 +80,8 @@ class ZSetValue : public EntryHandle {
   uint64_t Scan(uint64_t cursor, Fn&& fn) const;
   // A random element (`r` random); the set must not be empty.
   std::pair<std::string_view, double> Random(uint64_t r) const;
+  // Redis 7.0's SORT converts a listpack zset it sorts; Ember follows for OBJECT ENCODING.
+  void ConvertToSkiplist();
 
  private:
   struct Node;
@@ -91,7 +93,6 @@ class ZSetValue : public EntryHandle {
   // Listpack helpers: record offsets in order.
   static std::vector<uint32_t> LpOffsets(const char* lp);
   static std::pair<std::string_view, double> LpAt(const char* lp, uint32_t offset);
-  void ConvertToSkiplist();
 
   // Skiplist side, defined in the .cc (templates call through these).
   static size_t SlCountWhile(const Skiplist* sl, void* ctx,

@@ -54,6 +54,21 @@ answer is determined (given the reference's SCARD and OBJECT ENCODING just befor
 or wrong-type keys, one-member sets, count 0, count >= size (whole set: ascending for an
 intset, any order for a hashtable), bad counts; SRANDMEMBER with a negative count is compared
 by reply type and length only.
+
+Sorted sets (Redis 7.0: listpack while there are <= 128 elements of <= 64 bytes each, else
+skiplist; CONFIG SET of the zset-max-listpack-* thresholds is covered and restored): both
+encodings answer in (score, member) order, so every reply is compared byte for byte (scores
+as %.17g in RESP2 bulks and RESP3 doubles, -0 and integral scores as Redis prints them),
+except ZSCAN of a skiplist (by the union of a full walk: it follows the member hash table)
+and ZRANDMEMBER, which is only sent where its answer is determined (given the reference's
+ZCARD just before): missing or wrong-type keys, one-member sets, count 0, count >= the size
+(the whole set, which 7.0 answers in descending order), bad counts; a negative count is
+compared by reply type and length only. Lex-range commands only name keys whose scores are
+all 0 (ZSET_LEX; Redis leaves lex ranges over mixed scores unspecified). DUMP payloads are
+Ember's own format, so DUMP + RESTORE is a round trip on each server with its own payload
+(DumpRestore) and only the RESTORE reply and what is read back are compared. The random part
+mixes listpack and skiplist sized sets (bulk ZADDs of up to 200 members, the odd 65-byte
+member), plain sets as ZUNION/ZINTER/ZDIFF inputs, WEIGHTS/AGGREGATE, NX/XX/GT/LT/CH/INCR.
 """
 
 import argparse
@@ -226,6 +241,24 @@ class Second(list):
         return "B:" + list.__repr__(self)
 
 
+class ShowAs(list):
+    """A RESTORE whose payload argument (index 3) is the reference's own DUMP payload for the
+    reference and ember's own for ember; printed as `shown`."""
+
+    def __init__(self, cmd, shown, ember_payload):
+        super().__init__(cmd)
+        self.shown = shown
+        self.ember_payload = ember_payload
+
+    def ember_cmd(self):
+        return self[:3] + [self.ember_payload] + self[4:]
+
+
+# Encodings whose iteration order is the server's own (hash buckets): a hashtable hash or set,
+# and the member table that a skiplist zset is scanned by (ZSCAN).
+UNORDERED_ENCODINGS = (b"hashtable", b"skiplist")
+
+
 class Exec(list):
     """An EXEC whose reply, when it is an array of one reply per queued command, is compared
     element by element with the rules of each queued command (TTL tolerance, KEYS as a set,
@@ -284,15 +317,20 @@ class Pair:
         Unordered and ScanAll commands are compared as their classes say."""
         if isinstance(cmd, ScanAll):
             return self.scan_all(cmd, section, compare)
+        if isinstance(cmd, DumpRestore):
+            return self.dump_restore(cmd, section, compare)
         self.commands += compare
         if _name(cmd) not in ("EXEC", "DISCARD"):
             self.recent.append(cmd)
         data = harness.encode_command(*cmd)
+        edata = data if not isinstance(cmd, ShowAs) else harness.encode_command(*cmd.ember_cmd())
         rconn, econn = self._conns(cmd)
         r, rerr = self._one(rconn, data)
-        e, eerr = self._one(econn, data)
+        e, eerr = self._one(econn, edata)
         if rerr is not None:
             raise RuntimeError(f"reference redis failed on {cmd!r}: {rerr}")
+        if isinstance(cmd, ShowAs):
+            cmd = cmd.shown
         if eerr is not None or (compare and not replies_equal(cmd, r, e)
                                 and not self._unordered_ok(cmd, r, e)
                                 and not self._exec_ok(cmd, r, e)):
@@ -301,13 +339,42 @@ class Pair:
             self._ember_failed(cmd)
         return r
 
+    def dump_restore(self, cmd, section, compare=True):
+        """See DumpRestore: the DUMP replies are compared only when the reference's is nil."""
+        data = harness.encode_command(*cmd)
+        r, rerr = self._one(self.r, data)
+        e, eerr = self._one(self.e, data)
+        if rerr is not None:
+            raise RuntimeError(f"reference redis failed on {cmd!r}: {rerr}")
+        self.commands += compare
+        if eerr is not None:
+            self.mismatch(section, cmd, r, eerr)
+            self._ember_failed(cmd)
+            return r
+        rt, rv = harness.parse_reply(r)
+        if rt != b"$" or rv is None:
+            if compare and r != e:
+                self.mismatch(section, cmd, r, e)
+            return r
+        try:
+            et, ev = harness.parse_reply(e)
+        except (ProtocolError, ValueError):
+            et, ev = None, None
+        if et != b"$" or ev is None:
+            self.mismatch(section, cmd, b"a payload", e)
+            return r
+        restore = ["RESTORE", cmd.dst, cmd.ttl]
+        self.run(ShowAs(restore + [rv] + cmd.args, restore + ["<redis payload>"] + cmd.args,
+                        ev), section, compare)
+        return r
+
     def _unordered_ok(self, cmd, r, e):
         if not isinstance(cmd, Unordered):
             return False
         if cmd.key is not None and cmd.how != "len":
             keys = cmd.key if isinstance(cmd.key, (list, tuple)) else [cmd.key]
             if not ((cmd.big and _array_len(r) > SET_INTSET_ENTRIES)
-                    or any(self.reference_encoding(k) == b"hashtable" for k in keys)):
+                    or any(self.reference_encoding(k) in UNORDERED_ENCODINGS for k in keys)):
                 return False
         return unordered_equal(r, e, cmd.how)
 
@@ -354,7 +421,7 @@ class Pair:
     def scan_all(self, cmd, section, compare=True):
         """See ScanAll. The first page is cmd itself; a non-error first page to a cursor other
         than "0" is not compared (where it resumes is the server's own business)."""
-        if cmd.key is not None and self.reference_encoding(cmd.key) != b"hashtable":
+        if cmd.key is not None and self.reference_encoding(cmd.key) not in UNORDERED_ENCODINGS:
             return self.run(list(cmd), section, compare)
         ci = cmd.cursor_index()
         data = harness.encode_command(*cmd)
@@ -650,6 +717,8 @@ def edge_cases(lists_ok):
     add(hash_edge_cases())
     add([S("FLUSHALL")])
     add(set_edge_cases(lists_ok))
+    add([S("FLUSHALL")])
+    add(zset_edge_cases(lists_ok))
     add([S("FLUSHALL")])
     if lists_ok:
         add([S("DEL lst"), S("LPUSH lst a b"), S("TYPE lst"), S("GET lst"), S("SET lst x XX GET"),
@@ -1504,6 +1573,512 @@ def set_edge_cases(lists_ok):
 
 
 # --------------------------------------------------------------------------------------------
+# 1f. Sorted-set edge cases (Redis 7.0: listpack up to zset-max-listpack-entries = 128
+#     elements with members of at most zset-max-listpack-value = 64 bytes, else skiplist; both
+#     answer in (score, member) order, so everything but ZSCAN of a skiplist and ZRANDMEMBER
+#     with a count below the size is compared byte for byte)
+# --------------------------------------------------------------------------------------------
+
+ZSET_LP_ENTRIES = 128
+M64 = "m" * 64   # the longest member a listpack zset keeps
+M65 = "m" * 65   # one byte more: skiplist
+
+
+def zpairs(n, prefix="m", score=lambda i: i):
+    """score0 m0 score1 m1 ... for n members."""
+    return sum([[str(score(i)), f"{prefix}{i}"] for i in range(n)], [])
+
+
+def ZS(line, key):
+    """ZSCAN from cursor 0: exact on a listpack, union of the full walk on a skiplist."""
+    return ScanAll(S(line) if isinstance(line, str) else line, True, key=key)
+
+
+class DumpRestore(list):
+    """DUMP src on each server, then RESTORE dst ttl <that server's own payload> [args...] on
+    each: the payload formats differ (Ember has its own), so only the RESTORE replies (and what
+    later commands read back) are compared. A nil DUMP reply is compared as such."""
+
+    def __init__(self, src, dst, ttl="0", args=()):
+        super().__init__(["DUMP", src])
+        self.src, self.dst, self.ttl, self.args = src, dst, ttl, list(args)
+
+
+def zset_edge_cases(lists_ok):
+    c = []
+    add = c.extend
+    # Arity: every command one argument short and, where fixed, one too many. ZRANK/ZREVRANK
+    # take no WITHSCORE in 7.0 (7.2 added it).
+    add([S("ZADD"), S("ZADD z"), S("ZADD z 1"), S("ZINCRBY z 1"), S("ZINCRBY z 1 a b"),
+         S("ZREM z"), S("ZCARD"), S("ZCARD z x"), S("ZSCORE z"), S("ZSCORE z a b"), S("ZMSCORE z"),
+         S("ZRANK z"), S("ZRANK z a b"), S("ZRANK z a WITHSCORE"), S("ZREVRANK z"),
+         S("ZREVRANK z a WITHSCORE"), S("ZCOUNT z 0"), S("ZCOUNT z 0 1 2"), S("ZLEXCOUNT z -"),
+         S("ZLEXCOUNT z - + x"), S("ZRANGE z 0"), S("ZREVRANGE z 0"), S("ZRANGEBYSCORE z 0"),
+         S("ZREVRANGEBYSCORE z 0"), S("ZRANGEBYLEX z -"), S("ZREVRANGEBYLEX z +"),
+         S("ZRANGESTORE d z 0"), S("ZREMRANGEBYRANK z 0"), S("ZREMRANGEBYRANK z 0 1 2"),
+         S("ZREMRANGEBYSCORE z 0"), S("ZREMRANGEBYLEX z -"), S("ZPOPMIN"), S("ZPOPMIN z 1 2"),
+         S("ZPOPMAX"), S("ZPOPMAX z 1 2"), S("ZMPOP"), S("ZMPOP 1"), S("ZMPOP 1 z"),
+         S("ZRANDMEMBER"), S("ZRANDMEMBER z 1 WITHSCORES x"), S("ZSCAN z"), S("ZSCAN"),
+         S("ZUNION"), S("ZUNION 1"), S("ZINTER 1"), S("ZDIFF 1"), S("ZUNIONSTORE d"),
+         S("ZUNIONSTORE d 1"), S("ZINTERSTORE d 1"), S("ZDIFFSTORE d 1"), S("ZINTERCARD"),
+         S("ZINTERCARD 1"), S("zadd z"), S("ZaDd z 1"), S("EXISTS z d")])
+    # Missing keys.
+    add([S("ZCARD nosuch"), S("ZSCORE nosuch a"), S("ZMSCORE nosuch a b"), S("ZRANK nosuch a"),
+         S("ZREVRANK nosuch a"), S("ZCOUNT nosuch -inf +inf"), S("ZCOUNT nosuch a b"),
+         S("ZLEXCOUNT nosuch - +"), S("ZLEXCOUNT nosuch a b"), S("ZRANGE nosuch 0 -1"),
+         S("ZRANGE nosuch 0 -1 WITHSCORES"), S("ZRANGE nosuch a b"),
+         S("ZRANGE nosuch 0 1 BYSCORE LIMIT 0 1"), S("ZRANGEBYSCORE nosuch -inf +inf"),
+         S("ZRANGEBYLEX nosuch - +"), S("ZREVRANGE nosuch 0 -1"), S("ZREM nosuch a"),
+         S("ZREMRANGEBYRANK nosuch 0 -1"), S("ZREMRANGEBYSCORE nosuch -inf +inf"),
+         S("ZREMRANGEBYLEX nosuch - +"), S("ZPOPMIN nosuch"), S("ZPOPMIN nosuch 2"),
+         S("ZPOPMAX nosuch 0"), S("ZMPOP 1 nosuch MIN"), S("ZRANDMEMBER nosuch"),
+         S("ZRANDMEMBER nosuch 3"), S("ZRANDMEMBER nosuch -3 WITHSCORES"), S("ZSCAN nosuch 0"),
+         S("ZUNION 1 nosuch"), S("ZINTER 2 nosuch nosuch2 WITHSCORES"), S("ZDIFF 1 nosuch"),
+         S("ZINTERCARD 1 nosuch"), S("ZRANGESTORE d nosuch 0 -1"), S("ZUNIONSTORE d 1 nosuch"),
+         S("EXISTS nosuch d"), S("ZINCRBY nosuch2 5 m"), S("ZRANGE nosuch2 0 -1 WITHSCORES"),
+         S("TYPE nosuch2"), S("OBJECT ENCODING nosuch2"), S("DEL nosuch2")])
+    # ZADD basics: duplicates in one call (the last score wins), ordering by score then member
+    # bytes, ZSCORE/ZMSCORE/ZRANK/ZREVRANK, the reply of each form.
+    add([S("ZADD z 3 c 1 a 2 b"), S("TYPE z"), S("OBJECT ENCODING z"), S("ZCARD z"),
+         S("ZADD z 1 a 5 a 4 d"), S("ZRANGE z 0 -1 WITHSCORES"), S("ZADD z 2 b 2 bb 2 B 2 ba"),
+         ["ZADD", "z", "2", "", "2", "b\x00", "2", "\xff", "2", "sp ace"],
+         S("ZRANGE z 0 -1"), S("ZRANGE z 0 -1 WITHSCORES"), S("ZSCORE z a"), S("ZSCORE z nosuch"),
+         ["ZSCORE", "z", ""], S("ZMSCORE z a nosuch b a"), S("ZMSCORE z nosuch"),
+         S("ZRANK z a"), S("ZRANK z b"), S("ZRANK z nosuch"), S("ZREVRANK z a"),
+         S("ZREVRANK z c"), ["ZRANK", "z", "\xff"], S("ZREM z a nosuch a B"), S("ZCARD z"),
+         S("ZREM z nosuch"), S("ZRANGE z 0 -1"), S("zrange z 0 -1 withscores")])
+    # Score parsing (strtod: hex, exponents, inf in every spelling; no NaN, no spaces, no
+    # overflow, no underflow to zero) and %.17g formatting of the replies.
+    scores = ["0", "-0", "1", "-1", "0.1", "0.2", "0.3", "1.5", "-2.25", "1e3", "1E3", "+5",
+              "0x10", "0X1p3", "1.", ".5", "5e-324", "4.9406564584124654e-324",
+              "2.2250738585072014e-308", "1.7976931348623157e308", "123456789012345678",
+              "9007199254740993", "4503599627370496", "4503599627370495.5", "1e20", "1e-5",
+              "0.1234567890123456789", "3.141592653589793", "2.718281828459045", "100",
+              "-9223372036854775808", "inf", "-inf", "+inf", "INF", "Infinity", "-infinity",
+              "1e400", "-1e400", "1e-400", "nan", "NaN", "-nan", "abc", "", " 1", "1 ", "1e",
+              "--1", "1,5", "\x001"]
+    for i, s in enumerate(scores):
+        add([["ZADD", "sc", s, f"m{i:02d}"]])
+    add([S("ZRANGE sc 0 -1 WITHSCORES"), S("ZCARD sc"), ZS("ZSCAN sc 0", "sc"),
+         S("ZSCORE sc m01"), S("ZSCORE sc m31"), S("ZSCORE sc m32"), S("ZMSCORE sc m04 m05 m06"),
+         S("ZINCRBY sc 0.1 m04"), S("ZINCRBY sc 0.2 m04"), S("ZINCRBY sc 1e400 m04"),
+         S("ZINCRBY sc abc m04"), S("ZINCRBY sc nan m04"), ["ZINCRBY", "sc", "", "m04"],
+         S("ZINCRBY sc -0 m01"), S("ZSCORE sc m01"), S("ZINCRBY sc 0 m00"), S("ZSCORE sc m00"),
+         S("ZRANGEBYSCORE sc -inf +inf WITHSCORES LIMIT 0 5"), S("ZRANGE sc -3 -1 WITHSCORES"),
+         S("ZRANK sc m31"), S("ZREVRANK sc m32"), S("OBJECT ENCODING sc")])
+    # ZADD options: NX XX GT LT CH INCR, their combinations and errors (checked before any
+    # score is parsed), and option words where a score is expected.
+    add([S("DEL o"), S("ZADD o NX 1 a"), S("ZADD o NX 2 a 3 b"), S("ZRANGE o 0 -1 WITHSCORES"),
+         S("ZADD o XX 5 a 6 c"), S("ZRANGE o 0 -1 WITHSCORES"), S("ZADD o XX CH 5 a 7 b 8 c"),
+         S("ZADD o CH 7 b 9 d"), S("ZADD o CH 7 b 9 d"), S("ZADD o GT 1 a 10 b 11 e"),
+         S("ZRANGE o 0 -1 WITHSCORES"), S("ZADD o GT CH 1 a 12 b"), S("ZADD o LT CH 1 a 20 b"),
+         S("ZADD o LT 0 new"), S("ZRANGE o 0 -1 WITHSCORES"), S("ZADD o XX GT CH 100 a 0 b"),
+         S("ZADD o XX LT CH 100 a 0 b"), S("ZRANGE o 0 -1 WITHSCORES"),
+         S("ZADD o NX XX 1 a"), S("ZADD o GT LT 1 a"), S("ZADD o NX GT 1 a"),
+         S("ZADD o NX LT 1 a"), S("ZADD o NX XX nan a"), S("ZADD o GT LT abc a"),
+         S("ZADD o INCR 1 a 2 b"), S("ZADD o INCR NX XX 1 a"), S("ZADD o INCR"),
+         S("ZADD o CH"), S("ZADD o CH 1"), S("ZADD o 1 a CH"), S("ZADD o 1 a CH 2"),
+         S("ZADD o 1 a NX 2"), S("ZADD o 1 a nan b"), S("ZADD o 9 a abc b"),
+         S("ZRANGE o 0 -1 WITHSCORES"), S("ZADD o nx ch 1 zz"), S("ZADD o Gt cH 50 zz"),
+         S("ZADD o NX NX 1 yy"), S("ZADD o XX XX CH CH 2 yy"), S("ZADD o INCR INCR 1 yy"),
+         S("ZADD o INCR 1.5 a"), S("ZADD o INCR -1.5 a"), S("ZADD o INCR 0 a"),
+         S("ZADD o INCR NX 1 a"), S("ZADD o INCR NX 1 na"), S("ZADD o INCR XX 1 nosuch2"),
+         S("ZADD o INCR XX 1 a"), S("ZADD o INCR GT -1 a"), S("ZADD o INCR GT 1 a"),
+         S("ZADD o INCR LT 1 a"), S("ZADD o INCR LT -1 a"), S("ZADD o INCR LT 5 nl"),
+         S("ZADD o INCR GT -5 ng"), S("ZADD o INCR CH 1 a"), S("ZADD o INCR XX CH 1 a"),
+         S("ZADD o INCR abc a"), S("ZADD o INCR nan a"), S("ZRANGE o 0 -1 WITHSCORES"),
+         S("ZADD nosuch XX 1 a"), S("ZADD nosuch XX CH 1 a"), S("ZADD nosuch INCR XX 1 a"),
+         S("EXISTS nosuch"), S("ZADD nosuch GT 1 a"), S("ZADD nosuch2 LT INCR 3 a"),
+         S("ZRANGE nosuch 0 -1 WITHSCORES"), S("ZRANGE nosuch2 0 -1 WITHSCORES"),
+         S("DEL nosuch nosuch2")])
+    # inf and NaN: INCR of inf by -inf (and ZINCRBY) is refused and changes nothing.
+    add([S("DEL fi"), S("ZADD fi INCR inf m"), S("ZADD fi INCR -inf m"), S("ZSCORE fi m"),
+         S("ZINCRBY fi -inf m"), S("ZINCRBY fi +inf m"), S("ZINCRBY fi 1 m"), S("ZSCORE fi m"),
+         S("ZADD fi -inf n"), S("ZINCRBY fi inf n"), S("ZADD fi INCR inf n"), S("ZSCORE fi n"),
+         S("ZADD fi 1.7976931348623157e308 big"), S("ZINCRBY fi 1.7976931348623157e308 big"),
+         S("ZSCORE fi big"), S("ZADD fi -1.7976931348623157e308 small"),
+         S("ZINCRBY fi -1.7976931348623157e308 small"), S("ZRANGE fi 0 -1 WITHSCORES"),
+         S("ZRANGEBYSCORE fi inf inf"), S("ZRANGEBYSCORE fi -inf -inf WITHSCORES"),
+         S("ZRANGEBYSCORE fi (-inf (inf WITHSCORES"), S("ZCOUNT fi -inf +inf"),
+         S("ZCOUNT fi (-inf (+inf"), S("ZCOUNT fi inf inf"), S("ZREVRANGEBYSCORE fi +inf -inf"),
+         S("ZRANK fi m"), S("ZREVRANK fi n")])
+    # A fixture for the range commands: scores 1..6 with ties, integers and fractions.
+    zr = S("ZADD r 1 a 2 b 2 c 3 d 3.5 e 4 f 5 g 6 h")
+    add([S("DEL r"), zr])
+    # ZRANGE by index, every form; REV; WITHSCORES; bad indexes; LIMIT without BYSCORE/BYLEX.
+    idx = [("0", "-1"), ("0", "0"), ("1", "3"), ("-3", "-1"), ("-100", "100"), ("5", "2"),
+           ("8", "10"), ("-1", "-8"), ("7", "7"), ("0", "-9"), ("-9", "0"),
+           ("9223372036854775807", "9223372036854775807"), ("-9223372036854775808", "1"),
+           ("abc", "1"), ("0", "1.5"), ("", "1"), ("+1", "2"), ("01", "2"),
+           ("0", "9223372036854775808")]
+    for a, b in idx:
+        add([["ZRANGE", "r", a, b], ["ZRANGE", "r", a, b, "REV", "WITHSCORES"],
+             ["ZREVRANGE", "r", a, b]])
+    add([S("ZRANGE r 0 -1 WITHSCORES REV"), S("ZRANGE r 0 -1 rev withscores"),
+         S("ZREVRANGE r 0 -1 WITHSCORES"), S("ZREVRANGE r 0 1 REV"), S("ZRANGE r 0 -1 LIMIT 0 1"),
+         S("ZRANGE r 0 -1 REV LIMIT 0 1"), S("ZRANGE r 0 -1 FOO"), S("ZRANGE r 0 -1 WITHSCORES x"),
+         S("ZRANGE r 0 -1 BYSCORE BYLEX"), S("ZRANGE r - + BYLEX BYSCORE"),
+         S("ZRANGE r 0 -1 WITHSCORES WITHSCORES"), S("ZRANGE r 0 -1 REV REV"),
+         S("ZREVRANGE r 0 -1 WITHSCORES LIMIT 0 1"), S("ZREVRANGE r 0 -1 BYSCORE")])
+    # Score ranges: inclusive, exclusive '(', infinities, "" (strtod reads 0), bad bounds.
+    bounds = [("-inf", "+inf"), ("2", "3"), ("(2", "3"), ("2", "(3"), ("(2", "(3"), ("(1", "(2"),
+              ("3", "2"), ("(3", "3"), ("3", "3"), ("3.5", "3.5"), ("(3.5", "4"),
+              ("-inf", "2"), ("5", "+inf"), ("(6", "+inf"), ("-inf", "(1"), ("inf", "-inf"),
+              ("", "2"), ("(", "2"), ("(", "("), ("0", ""), ("-1e400", "1e400"),
+              (" 2", "3"), ("0x2", "3"), ("2.0", "3e0"), ("(-inf", "(+inf"), ("(inf", "+inf"),
+              ("abc", "1"), ("1", "abc"), ("1 ", "2"), ("nan", "1"), ("1", "(nan"),
+              ("((1", "2"), ("[1", "2"), ("1", "2)"), ("-", "+"), ("1\x00", "2")]
+    for a, b in bounds:
+        add([["ZCOUNT", "r", a, b], ["ZRANGEBYSCORE", "r", a, b],
+             ["ZREVRANGEBYSCORE", "r", b, a, "WITHSCORES"], ["ZRANGE", "r", a, b, "BYSCORE"],
+             ["ZRANGE", "r", b, a, "BYSCORE", "REV", "WITHSCORES"]])
+    # LIMIT: offset and count, negative offset (empty), negative count (all the rest), huge
+    # values, errors; with and without WITHSCORES; on every range command.
+    limits = [("0", "2"), ("2", "2"), ("1", "0"), ("0", "-1"), ("3", "-5"), ("-1", "2"),
+              ("-1", "-1"), ("7", "5"), ("8", "1"), ("100", "1"), ("0", "100"),
+              ("9223372036854775807", "1"), ("0", "9223372036854775807"),
+              ("-9223372036854775808", "1"), ("abc", "1"), ("0", "abc"), ("1.5", "1"), ("", "")]
+    for o, n in limits:
+        add([["ZRANGEBYSCORE", "r", "-inf", "+inf", "LIMIT", o, n],
+             ["ZRANGEBYSCORE", "r", "(1", "5", "WITHSCORES", "LIMIT", o, n],
+             ["ZREVRANGEBYSCORE", "r", "+inf", "-inf", "LIMIT", o, n, "WITHSCORES"],
+             ["ZRANGE", "r", "2", "5", "BYSCORE", "LIMIT", o, n],
+             ["ZRANGE", "r", "5", "2", "BYSCORE", "REV", "LIMIT", o, n, "WITHSCORES"]])
+    add([S("ZRANGEBYSCORE r -inf +inf LIMIT"), S("ZRANGEBYSCORE r -inf +inf LIMIT 0"),
+         S("ZRANGEBYSCORE r -inf +inf LIMIT 0 1 2"), S("ZRANGEBYSCORE r -inf +inf FOO"),
+         S("ZRANGEBYSCORE r -inf +inf LIMIT 0 1 LIMIT 2 1"),
+         S("ZRANGEBYSCORE r -inf +inf WITHSCORES WITHSCORES"), S("ZRANGEBYSCORE r 1 2 REV"),
+         S("ZRANGEBYSCORE r 1 2 BYSCORE"), S("ZRANGEBYSCORE r a b LIMIT x y"),
+         S("ZRANGEBYSCORE r a b FOO"), S("ZRANGEBYSCORE r 1 2 limit 0 1 withscores"),
+         S("ZRANGE r 0 -1 LIMIT 0"), S("ZRANGE r -inf +inf BYSCORE LIMIT 0"),
+         S("ZRANGE r -inf +inf BYSCORE LIMIT 0 x"), S("ZRANGE r a b BYSCORE LIMIT 0 x")])
+    # Lexicographic ranges, on sets whose scores are all equal (Redis leaves the answer for
+    # mixed scores unspecified). "-" and "+", '[' inclusive, '(' exclusive, "" is not a bound.
+    add([S("DEL lx"), ["ZADD", "lx", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "",
+                       "0", "aa", "0", "ab", "0", "b\x00", "0", "\xff", "0", "-", "0", "+",
+                       "0", "[", "0", "("]])
+    lex = [("-", "+"), ("+", "-"), ("[a", "[c"), ("(a", "[c"), ("[a", "(c"), ("(a", "(c"),
+           ("[aa", "[ab"), ("(aa", "(ab"), ("[c", "[a"), ("[", "[a"), ("(", "[a"), ("[", "("),
+           ("-", "[b"), ("(b", "+"), ("[b", "[b"), ("(b", "[b"), ("-", "-"), ("+", "+"),
+           ("[\xff", "+"), ("[b\x00", "+"), ("[-", "[-"), ("[+", "[+"), ("[[", "[["),
+           ("[(", "[("), ("(", "+"), ("a", "c"), ("", "+"), ("-", ""), ("[a", "c"),
+           ("+a", "+"), ("-a", "+"), ("-inf", "+inf"), ("(", "(")]
+    for a, b in lex:
+        add([["ZLEXCOUNT", "lx", a, b], ["ZRANGEBYLEX", "lx", a, b],
+             ["ZREVRANGEBYLEX", "lx", b, a], ["ZRANGE", "lx", a, b, "BYLEX"],
+             ["ZRANGE", "lx", b, a, "BYLEX", "REV"]])
+    for o, n in limits:
+        add([["ZRANGEBYLEX", "lx", "-", "+", "LIMIT", o, n],
+             ["ZREVRANGEBYLEX", "lx", "+", "[a", "LIMIT", o, n],
+             ["ZRANGE", "lx", "[a", "+", "BYLEX", "LIMIT", o, n]])
+    add([S("ZRANGE lx - + BYLEX WITHSCORES"), S("ZRANGE lx - + BYLEX REV WITHSCORES"),
+         S("ZRANGEBYLEX lx - + WITHSCORES"), S("ZRANGEBYLEX lx - + LIMIT 0"),
+         S("ZRANGEBYLEX lx - + FOO"), S("ZRANGEBYLEX lx a b LIMIT 0 x"),
+         S("ZRANGE lx a b BYLEX WITHSCORES"), S("ZRANGE lx a b BYSCORE"),
+         S("ZRANGE lx 0 1 BYLEX"), S("ZLEXCOUNT lx a"), S("ZLEXCOUNT r - +"),
+         S("ZRANGEBYLEX r - +"), S("ZREMRANGEBYLEX lx [aa (b"), S("ZRANGE lx 0 -1"),
+         S("ZREMRANGEBYLEX lx a b"), S("ZREMRANGEBYLEX lx (+ -"), S("ZREMRANGEBYLEX lx - +"),
+         S("EXISTS lx")])
+    # ZRANGESTORE: every form; an empty result deletes the destination (of any type, and its
+    # TTL); a destination of another type is overwritten; WITHSCORES is a syntax error.
+    add([S("DEL r d"), zr, S("ZRANGESTORE d r 0 -1"), S("ZRANGE d 0 -1 WITHSCORES"),
+         S("OBJECT ENCODING d"), S("ZRANGESTORE d r 1 2 REV"), S("ZRANGE d 0 -1 WITHSCORES"),
+         S("ZRANGESTORE d r (2 5 BYSCORE LIMIT 1 2"), S("ZRANGE d 0 -1 WITHSCORES"),
+         S("ZRANGESTORE d r +inf -inf BYSCORE REV LIMIT 0 3"), S("ZRANGE d 0 -1 WITHSCORES"),
+         S("ZRANGESTORE d r 0 -1 WITHSCORES"), S("ZRANGESTORE d r a b"),
+         S("ZRANGESTORE d r a b BYSCORE"), S("ZRANGESTORE d r 0 -1 LIMIT 0 1"),
+         S("ZRANGESTORE d r - + BYLEX"), S("ZRANGE d 0 -1 WITHSCORES"),
+         S("ZRANGESTORE d r 10 20"), S("EXISTS d"), S("SET d str EX 100000"),
+         S("ZRANGESTORE d r 0 1"), S("TYPE d"), S("TTL d"), S("ZRANGE d 0 -1 WITHSCORES"),
+         S("EXPIRE d 100000"), S("ZRANGESTORE d r 0 2"), S("TTL d"), S("HSET d f v"),
+         S("HSET hd f v"), S("ZRANGESTORE hd r 5 5"), S("TYPE hd"), S("SADD sd 1"),
+         S("ZRANGESTORE sd r 100 200"), S("EXISTS sd"), S("SET sd v"),
+         S("ZRANGESTORE sd nosuch 0 -1"), S("EXISTS sd"), S("SET sd v"),
+         S("ZRANGESTORE sd r 5 1 BYSCORE"), S("EXISTS sd"), S("ZRANGESTORE r r 1 -2"),
+         S("ZRANGE r 0 -1 WITHSCORES"), S("ZRANGESTORE r r 0 0 REV"),
+         S("ZRANGE r 0 -1 WITHSCORES"), S("SET str v"), S("ZRANGESTORE d str 0 -1"),
+         S("ZRANGESTORE str r 0 -1"), S("TYPE str"), S("DEL r"), zr])
+    # ZREMRANGEBYRANK / BYSCORE; removing everything deletes the key (and its TTL).
+    for cmd in (["ZREMRANGEBYRANK", "r", "0", "1"], ["ZREMRANGEBYRANK", "r", "-2", "-1"],
+                ["ZREMRANGEBYRANK", "r", "5", "2"], ["ZREMRANGEBYRANK", "r", "-100", "1"],
+                ["ZREMRANGEBYRANK", "r", "8", "100"], ["ZREMRANGEBYRANK", "r", "abc", "1"],
+                ["ZREMRANGEBYRANK", "r", "0", "-1"], ["ZREMRANGEBYSCORE", "r", "2", "3"],
+                ["ZREMRANGEBYSCORE", "r", "(2", "(3.5"], ["ZREMRANGEBYSCORE", "r", "5", "1"],
+                ["ZREMRANGEBYSCORE", "r", "-inf", "(2"], ["ZREMRANGEBYSCORE", "r", "(6", "+inf"],
+                ["ZREMRANGEBYSCORE", "r", "a", "b"], ["ZREMRANGEBYSCORE", "r", "", ""],
+                ["ZREMRANGEBYSCORE", "r", "-inf", "+inf"]):
+        add([S("DEL r"), zr, S("EXPIRE r 100000"), cmd, S("ZRANGE r 0 -1 WITHSCORES"),
+             S("EXISTS r"), S("TTL r")])
+    # ZPOPMIN / ZPOPMAX: counts (0, negative, huge, not integers), ties, the last element
+    # deletes the key; RESP3 pairs with a count, a flat pair without.
+    add([S("DEL r"), zr, S("ZPOPMIN r"), S("ZPOPMAX r"), S("ZPOPMIN r 2"), S("ZPOPMAX r 1"),
+         S("ZPOPMIN r 0"), S("ZPOPMAX r 0"), S("ZPOPMIN r -1"), S("ZPOPMAX r -5"),
+         S("ZPOPMIN r abc"), S("ZPOPMIN r 1.5"), ["ZPOPMIN", "r", ""], S("ZRANGE r 0 -1"),
+         S("ZPOPMAX r 100"), S("EXISTS r"), S("ZPOPMIN r"), S("ZPOPMAX r 2"), zr,
+         S("ZPOPMIN r 9223372036854775807"), S("EXISTS r"), zr,
+         S("ZPOPMAX r -9223372036854775808"), S("ZPOPMIN r 9223372036854775808"),
+         S("EXPIRE r 100000"), S("ZPOPMIN r 7"), S("TTL r"), S("ZPOPMAX r"), S("EXISTS r"),
+         S("TTL r"), S("ZADD one 1 x"), S("ZPOPMAX one"), S("EXISTS one"), S("ZPOPMAX one")])
+    # ZMPOP: numkeys, MIN/MAX, COUNT and their errors; the first non-empty key wins.
+    add([S("DEL m1 m2"), S("ZMPOP 0 a MIN"), S("ZMPOP -1 a MIN"), S("ZMPOP abc a MIN"),
+         S("ZMPOP 2 a MIN"), S("ZMPOP 3 a b MIN"), S("ZMPOP 1 a b MIN"), S("ZMPOP 1 a MIDDLE"),
+         S("ZMPOP 1 a MIN COUNT 0"), S("ZMPOP 1 a MIN COUNT -1"), S("ZMPOP 1 a MIN COUNT abc"),
+         S("ZMPOP 1 a MIN COUNT"), S("ZMPOP 1 a MIN FOO"), S("ZMPOP 1 a MIN COUNT 1 COUNT 2"),
+         S("ZMPOP 9223372036854775807 a MIN"), S("ZMPOP 2147483648 a MIN"),
+         S("ZMPOP 1.5 a MIN"), ["ZMPOP", "", "a", "MIN"], S("ZMPOP 2 nosuch1 nosuch2 MIN"),
+         S("ZMPOP 2 nosuch1 nosuch2 MAX COUNT 5"), S("ZADD m1 1 a 2 b 3 c 4 d 5 e"),
+         S("ZADD m2 10 x 20 y"), S("ZMPOP 2 nosuch m1 MIN"), S("ZMPOP 2 nosuch m1 MAX COUNT 2"),
+         S("ZMPOP 2 m2 m1 MIN COUNT 1"), S("ZMPOP 2 m1 m2 max count 100"), S("EXISTS m1"),
+         S("ZMPOP 2 m1 m2 MIN COUNT 100"), S("EXISTS m1 m2"), S("ZMPOP 1 m1 MIN"),
+         S("ZADD m1 1 only"), S("ZMPOP 3 m2 m2 m1 MAX COUNT 3"), S("EXISTS m1"),
+         S("zmpop 1 m1 min"), S("ZADD m1 1 a"), S("ZMPOP 1 m1 MIN COUNT 0"),
+         S("ZMPOP 1 m1 MIN COUNT 9223372036854775807"), S("ZADD m1 1 a"),
+         S("ZMPOP 1 m1 MAX COUNT 9223372036854775808"), S("ZMPOP 1 m1 MAX COUNT -9223372036854775808")])
+    # ZRANDMEMBER where the answer is determined: missing keys, count 0, one-member sets, a
+    # count >= the size (the whole set); negative counts by length only.
+    add([S("DEL r1 r3"), S("ZADD r1 1.5 only"), S("ZRANDMEMBER r1"), S("ZRANDMEMBER r1 1"),
+         S("ZRANDMEMBER r1 -3"), S("ZRANDMEMBER r1 -2 WITHSCORES"), S("ZRANDMEMBER r1 5 withscores"),
+         S("ZRANDMEMBER r1 0"), S("ZRANDMEMBER r1 0 WITHSCORES"), S("ZADD r3 3 c 1 a 2 b"),
+         S("ZRANDMEMBER r3 0"), S("ZRANDMEMBER r3 3"), S("ZRANDMEMBER r3 4"),
+         S("ZRANDMEMBER r3 3 WITHSCORES"), S("ZRANDMEMBER r3 9223372036854775807"),
+         S("ZRANDMEMBER r3 4611686018427387903 WITHSCORES"),
+         S("ZRANDMEMBER r3 4611686018427387904 WITHSCORES"),
+         S("ZRANDMEMBER r3 -4611686018427387904 WITHSCORES"),
+         S("ZRANDMEMBER r3 -9223372036854775808"), S("ZRANDMEMBER r3 -9223372036854775807 FOO"),
+         S("ZRANDMEMBER r3 9223372036854775808"), S("ZRANDMEMBER r3 abc"),
+         S("ZRANDMEMBER r3 1.5"), S("ZRANDMEMBER r3 2 FOO"), S("ZRANDMEMBER r3 2 WITHSCORES x"),
+         ["ZRANDMEMBER", "r3", ""], Unordered(S("ZRANDMEMBER r3 -10"), "len"),
+         Unordered(S("ZRANDMEMBER r3 -10 WITHSCORES"), "len")])
+    # ZSCAN of a listpack: one reply with everything and cursor 0 (scores as Redis's d2string,
+    # integral ones as integers); MATCH filters members.
+    add([S("DEL zsc"), ["ZADD", "zsc", "1", "f1", "2.5", "f2", "-3", "g1", "0.1", "10", "1e20",
+                        "123", "-0", "e", "inf", "i", "-inf", "ni", "4503599627370496", "big"],
+         S("ZSCAN zsc 0"), S("ZSCAN zsc 0 COUNT 1"), S("ZSCAN zsc 0 COUNT 1000"), S("ZSCAN zsc 7"),
+         S("ZSCAN zsc 18446744073709551615"), S("ZSCAN zsc -1"),
+         S("ZSCAN zsc 18446744073709551616"), S("ZSCAN zsc 0 MATCH f*"),
+         S("ZSCAN zsc 0 MATCH 1*"), S("ZSCAN zsc 0 MATCH nosuch*"),
+         S("ZSCAN zsc 0 MATCH [fg]1 COUNT 2"), S("ZSCAN zsc 0 MATCH f* MATCH g*"),
+         S("ZSCAN zsc abc"), ["ZSCAN", "zsc", " 0"], S("ZSCAN zsc 1.5"), S("ZSCAN zsc 0 COUNT 0"),
+         S("ZSCAN zsc 0 COUNT -1"), S("ZSCAN zsc 0 COUNT abc"), S("ZSCAN zsc 0 COUNT"),
+         S("ZSCAN zsc 0 MATCH"), S("ZSCAN zsc 0 FOO bar"), S("ZSCAN zsc 0 TYPE zset"),
+         S("ZSCAN zsc 0 NOVALUES"), S("ZSCAN nosuch 0 MATCH x"), S("ZSCAN nosuch abc")])
+    # Encodings: listpack up to 128 elements and 64-byte members, then skiplist for good
+    # (removing elements does not convert back); every way of growing past the limits.
+    n = ZSET_LP_ENTRIES
+    add([S("DEL big"), ["ZADD", "big"] + zpairs(n), S("OBJECT ENCODING big"),
+         S("ZRANGE big 0 -1 WITHSCORES"), S("ZADD big 0 m0"), S("OBJECT ENCODING big"),
+         S(f"ZADD big {n} m{n}"), S("OBJECT ENCODING big"), S("ZCARD big"),
+         S("ZRANGE big 0 -1 WITHSCORES"), S("ZRANGE big 60 70"), S("ZRANGE big -5 -1 REV"),
+         S("ZRANK big m100"), S("ZREVRANK big m100"), S("ZRANK big nosuch"),
+         S("ZCOUNT big 10 (50"), S("ZRANGEBYSCORE big (100 +inf WITHSCORES LIMIT 5 10"),
+         S("ZREVRANGEBYSCORE big 50 -inf LIMIT 10 3"), S("ZSCORE big m77"),
+         S("ZMSCORE big m1 nosuch m128"), ZS("ZSCAN big 0", "big"), ZS("ZSCAN big 0 COUNT 1", "big"),
+         ZS("ZSCAN big 0 MATCH m1*", "big"), ZS("ZSCAN big 0 COUNT 1000", "big"),
+         ZS("ZSCAN big abc", "big"), ZS("ZSCAN big 0 MATCH nosuch", "big"),
+         S(f"ZRANDMEMBER big {n + 1}"), S("ZRANDMEMBER big 1000 WITHSCORES"),
+         Unordered(S("ZRANDMEMBER big -200 WITHSCORES"), "len"),
+         S("ZREMRANGEBYRANK big 0 120"), S("OBJECT ENCODING big"), S("ZRANGE big 0 -1 WITHSCORES"),
+         S("ZINCRBY big 0.5 m125"), S("ZADD big INCR -1000 m127"), S("ZRANGE big 0 -1 WITHSCORES"),
+         S("ZPOPMIN big 3"), S("ZPOPMAX big 2"), S("ZRANGE big 0 -1"), S("OBJECT ENCODING big"),
+         S("DEL e1 e2 e3 e4 e5 e6 e7"),
+         ["ZADD", "e1"] + zpairs(n + 1), S("OBJECT ENCODING e1"), S("ZCARD e1"),
+         ["ZADD", "e2"] + zpairs(n), S("ZINCRBY e2 1 new"), S("OBJECT ENCODING e2"),
+         ["ZADD", "e3"] + zpairs(n), S("ZADD e3 INCR 1 new"), S("OBJECT ENCODING e3"),
+         ["ZADD", "e4"] + zpairs(n), S("ZADD e4 XX 5 new"), S("OBJECT ENCODING e4"),
+         S("ZADD e4 NX 5 m3"), S("OBJECT ENCODING e4"),
+         ["ZADD", "e5", "1", M64, "2", "b"], S("OBJECT ENCODING e5"),
+         ["ZADD", "e5", "3", M65], S("OBJECT ENCODING e5"), S("ZRANGE e5 0 -1 WITHSCORES"),
+         ["ZREM", "e5", M65], S("OBJECT ENCODING e5"), ["ZINCRBY", "e6", "1", M65],
+         S("OBJECT ENCODING e6"), ["ZADD", "e7", "1", "a", "2", M65, "3", "c"],
+         S("OBJECT ENCODING e7"), ZS("ZSCAN e7 0", "e7"), S("ZRANGE e7 0 -1"),
+         ["ZADD", "e7"] + zpairs(300, "z", lambda i: i % 7), S("ZRANGE e7 100 110 WITHSCORES"),
+         S("ZRANGEBYSCORE e7 (3 4 LIMIT 40 5"), S("ZCOUNT e7 (0 (6"), S("ZRANK e7 z299"),
+         S("ZREVRANK e7 z0"), S("ZREMRANGEBYSCORE e7 1 2"), S("ZCARD e7"),
+         S("ZREMRANGEBYRANK e7 -50 -10"), S("ZRANGE e7 -45 -35 WITHSCORES")])
+    # Stored results get the encoding their size calls for; a skiplist result that fits a
+    # listpack is stored as one.
+    add([S("ZRANGESTORE d e1 0 -1"), S("OBJECT ENCODING d"), S("ZRANGESTORE d e1 0 127"),
+         S("OBJECT ENCODING d"), S("ZRANGESTORE d e1 0 9"), S("OBJECT ENCODING d"),
+         S("ZUNIONSTORE d 1 e1"), S("OBJECT ENCODING d"), S("ZINTERSTORE d 2 e1 e2"),
+         S("OBJECT ENCODING d"), S("ZCARD d"), S("ZDIFFSTORE d 2 e1 e2"), S("OBJECT ENCODING d"),
+         S("ZRANGE d 0 -1 WITHSCORES"), S("ZUNIONSTORE d 2 e5 e5"), S("OBJECT ENCODING d"),
+         S("ZRANGE d 0 -1"), S("ZUNIONSTORE d 1 e6"), S("OBJECT ENCODING d"),
+         S("ZRANGESTORE d e7 0 2"), S("OBJECT ENCODING d"),
+         S("COPY e1 e1c"), S("OBJECT ENCODING e1c"), S("ZRANGE e1c 0 3 WITHSCORES"),
+         S("RENAME e1c e1r"), S("OBJECT ENCODING e1r"), S("ZCARD e1r")])
+    # CONFIG SET of the thresholds (and the ziplist aliases) changes later conversions.
+    add([S("CONFIG SET zset-max-listpack-entries 4"), S("CONFIG GET zset-max-listpack-entries"),
+         S("DEL cf"), S("ZADD cf 1 a 2 b 3 c 4 d"), S("OBJECT ENCODING cf"), S("ZADD cf 5 e"),
+         S("OBJECT ENCODING cf"), S("ZRANGE cf 0 -1 WITHSCORES"), S("ZRANK cf e"),
+         S("ZRANGESTORE d cf 0 2"), S("OBJECT ENCODING d"),
+         S("CONFIG SET zset-max-ziplist-entries 0"), S("CONFIG GET zset-max-listpack-entries"),
+         S("ZADD cf0 1 a"), S("OBJECT ENCODING cf0"), S("ZRANGE cf0 0 -1 WITHSCORES"),
+         # -0 and integral scores past 2^52 in a skiplist (ZSCAN prints them as d2string).
+         S("ZADD cf0 -0 z 0 y 1e17 x 123456789012345678 w 5e18 v 4611686018427387904 u"),
+         S("ZADD cf0 -9.2e18 t 4503599627370497 s"), S("ZSCORE cf0 z"), S("ZINCRBY cf0 -0 z"),
+         S("ZRANGE cf0 0 -1 WITHSCORES"), ZS("ZSCAN cf0 0", "cf0"),
+         S("CONFIG SET zset-max-listpack-entries 128"),
+         # The same in a listpack (where Redis stores -0 as the integer 0).
+         S("ZADD lpz -0 z 0 y 1e17 x 123456789012345678 w 5e18 v 4611686018427387904 u"),
+         S("ZADD lpz -9.2e18 t 4503599627370497 s"), S("ZSCORE lpz z"), S("ZINCRBY lpz -0 z"),
+         S("ZRANGE lpz 0 -1 WITHSCORES"), ZS("ZSCAN lpz 0", "lpz"),
+         S("ZUNION 1 lpz WEIGHTS -1 WITHSCORES"), S("ZUNIONSTORE lpd 1 lpz WEIGHTS -1"),
+         S("ZRANGE lpd 0 -1 WITHSCORES"), S("ZADD lpz INCR -0 n"), S("ZSCORE lpz n"),
+         S("DEL lpz lpd"), S("CONFIG SET zset-max-listpack-value 2"),
+         S("ZADD cv 1 ab"), S("OBJECT ENCODING cv"), S("ZADD cv 2 abc"), S("OBJECT ENCODING cv"),
+         S("CONFIG SET zset-max-ziplist-value 64"),
+         Unordered(S("CONFIG GET zset-max-*"), "pairs"),
+         S("DEL cf cf0 cv")])
+    # WEIGHTS and AGGREGATE over zsets and plain sets (a set member scores 1); weight 0 times
+    # an infinite score and inf + -inf are 0 in Redis, not NaN.
+    add([S("DEL a b c s d"), S("ZADD a 1 x 2 y 3 z"), S("ZADD b 10 y 20 z 30 w"),
+         S("SADD s x w v"), S("ZADD c 1 x inf y -inf z"), S("ZADD ci -inf y inf z 5 x")])
+    for name in ("ZUNION", "ZINTER", "ZDIFF"):
+        for opts in ([], ["WITHSCORES"], ["WEIGHTS", "2", "3", "WITHSCORES"],
+                     ["AGGREGATE", "MIN", "WITHSCORES"], ["AGGREGATE", "MAX", "WITHSCORES"],
+                     ["AGGREGATE", "SUM", "WEIGHTS", "1", "-1", "WITHSCORES"],
+                     ["WEIGHTS", "1"], ["WEIGHTS", "1", "2", "3"], ["WEIGHTS", "a", "1"],
+                     ["WEIGHTS", "nan", "1"], ["WEIGHTS", "inf", "1", "WITHSCORES"],
+                     ["AGGREGATE", "FOO"], ["AGGREGATE"], ["FOO"], ["WITHSCORES", "x"],
+                     ["weights", "1", "1", "aggregate", "max", "withscores"],
+                     ["WEIGHTS", "1", "1", "WEIGHTS", "2", "2", "WITHSCORES"]):
+            add([[name, "2", "a", "b"] + opts, [name, "2", "a", "s"] + opts,
+                 [name, "2", "s", "b"] + opts, [name, "2", "c", "ci"] + opts])
+        add([[name, "1", "c", "WEIGHTS", "0", "WITHSCORES"],
+             [name, "2", "c", "c", "WEIGHTS", "0", "1", "WITHSCORES"],
+             [name, "2", "c", "ci", "WEIGHTS", "-1", "1", "WITHSCORES"],
+             [name, "3", "a", "b", "s", "WITHSCORES"], [name, "3", "s", "a", "nosuch", "WITHSCORES"],
+             [name, "1", "a", "b", "WITHSCORES"], [name, "0", "a"], [name, "-1", "a"],
+             [name, "abc", "a"], [name, "3", "a", "b"], [name, "1.5", "a"],
+             [name, "9223372036854775807", "a"], [name, "2", "a", "nosuch", "WITHSCORES"],
+             [name, "2", "nosuch", "a", "WITHSCORES"], [name, "2", "a", "a", "WITHSCORES"]])
+    add([S("ZUNION 2 a c AGGREGATE MIN WITHSCORES"), S("ZINTER 2 c ci AGGREGATE MAX WITHSCORES"),
+         S("ZINTER 2 c ci AGGREGATE SUM WITHSCORES"), S("ZUNION 2 c ci WITHSCORES"),
+         S("ZUNION 1 c WEIGHTS -0 WITHSCORES"), S("ZUNION 1 a WEIGHTS 1e308 WITHSCORES"),
+         S("ZUNION 2 a a WEIGHTS 1e308 1e308 WITHSCORES"), S("ZUNION 1 a WEIGHTS 0.1 WITHSCORES"),
+         S("ZUNION 1 s WITHSCORES"), S("ZINTER 1 s WEIGHTS 2.5 WITHSCORES")])
+    # STORE forms: the count reply, an empty result deletes the destination (of any type),
+    # the destination may be an input, WITHSCORES is a syntax error.
+    for name in ("ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"):
+        add([[name, "d", "2", "a", "b"], S("ZRANGE d 0 -1 WITHSCORES"), S("TYPE d"),
+             [name, "d", "2", "a", "s"], S("ZRANGE d 0 -1 WITHSCORES"),
+             [name, "d", "2", "c", "ci"] + (["AGGREGATE", "MAX"] if name != "ZDIFFSTORE" else []),
+             S("ZRANGE d 0 -1 WITHSCORES"), [name, "d", "2", "a", "b", "WITHSCORES"],
+             [name, "d", "1", "nosuch"], S("EXISTS d"), S("SET d str EX 100000"),
+             [name, "d", "2", "a", "a"] + (["WEIGHTS", "1", "-1"] if name != "ZDIFFSTORE" else []),
+             S("TYPE d"), S("TTL d"), S("ZRANGE d 0 -1 WITHSCORES"), S("HSET hd f v"),
+             [name, "hd", "1", "nosuch"], S("EXISTS hd"), S("HSET hd f v"),
+             [name, "hd", "1", "a"], S("TYPE hd"), [name, "d", "0", "a"], [name, "d", "2", "a"],
+             [name, "d", "2", "a", "str"], [name, "d", "2", "a", "hd"],
+             [name, "d", "abc", "a"], S("DEL aa"), S("ZADD aa 1 x 2 y"),
+             [name, "aa", "2", "aa", "b"], S("ZRANGE aa 0 -1 WITHSCORES")])
+    if lists_ok:
+        add([S("RPUSH lst x"), S("ZUNION 2 a lst"), S("ZINTER 2 lst a"), S("ZDIFF 2 a lst"),
+             S("ZINTERCARD 2 a lst"), S("ZUNIONSTORE d 2 a lst"), S("ZADD lst 1 x"),
+             S("ZRANGE lst 0 -1"), S("DEL lst")])
+    # ZINTERCARD: numkeys, LIMIT (0 is no limit), plain sets.
+    add([S("ZINTERCARD 2 a b"), S("ZINTERCARD 2 a s"), S("ZINTERCARD 3 a b s"),
+         S("ZINTERCARD 1 a"), S("ZINTERCARD 1 s"), S("ZINTERCARD 2 a nosuch"),
+         S("ZINTERCARD 0 a"), S("ZINTERCARD -1 a"), S("ZINTERCARD abc a"),
+         S("ZINTERCARD 3 a b"), S("ZINTERCARD 1 a b"), S("ZINTERCARD 1 a LIMIT"),
+         S("ZINTERCARD 1 a LIMIT -1"), S("ZINTERCARD 1 a LIMIT abc"), S("ZINTERCARD 1 a LIMIT 0"),
+         S("ZINTERCARD 1 a LIMIT 1"), S("ZINTERCARD 1 a LIMIT 3"), S("ZINTERCARD 1 a limit 100"),
+         S("ZINTERCARD 2 a b LIMIT 1"), S("ZINTERCARD 2 a b LIMIT 2 LIMIT 0"),
+         S("ZINTERCARD 1 a FOO 1"), S("ZINTERCARD 2 nosuch str"), S("ZINTERCARD 1 str"),
+         S("ZINTERCARD 9223372036854775807 a"), S("ZINTERCARD 1 a LIMIT 9223372036854775808"),
+         S("ZINTERCARD 2 a a"), S("ZINTERCARD 2 big e7"), S("ZINTERCARD 2 e7 e7 LIMIT 10")])
+    # Wrong types, both ways.
+    zcmds = [S("ZADD {k} 1 m"), S("ZADD {k} NX XX 1 m"), S("ZADD {k} 1 m 2"), S("ZINCRBY {k} 1 m"),
+             S("ZINCRBY {k} abc m"), S("ZREM {k} m"), S("ZCARD {k}"), S("ZSCORE {k} m"),
+             S("ZMSCORE {k} m"), S("ZRANK {k} m"), S("ZREVRANK {k} m"), S("ZCOUNT {k} 0 1"),
+             S("ZCOUNT {k} a b"), S("ZLEXCOUNT {k} - +"), S("ZLEXCOUNT {k} a b"),
+             S("ZRANGE {k} 0 -1"), S("ZRANGE {k} a b"), S("ZRANGE {k} 0 -1 LIMIT 0 1"),
+             S("ZRANGEBYSCORE {k} 0 1"), S("ZRANGEBYLEX {k} - +"), S("ZREVRANGE {k} 0 -1"),
+             S("ZRANGESTORE d {k} 0 -1"), S("ZREMRANGEBYRANK {k} 0 -1"),
+             S("ZREMRANGEBYSCORE {k} 0 1"), S("ZREMRANGEBYLEX {k} - +"), S("ZPOPMIN {k}"),
+             S("ZPOPMAX {k} 2"), S("ZPOPMIN {k} -1"), S("ZMPOP 1 {k} MIN"),
+             S("ZMPOP 2 nosuch {k} MAX"), S("ZRANDMEMBER {k}"), S("ZRANDMEMBER {k} 2"),
+             S("ZRANDMEMBER {k} abc"), S("ZSCAN {k} 0"), S("ZSCAN {k} abc"), S("ZUNION 1 {k}"),
+             S("ZINTER 2 nosuch {k}"), S("ZDIFF 2 nosuch {k}"), S("ZDIFF 2 a {k}"),
+             S("ZINTERCARD 1 {k}"), S("ZUNIONSTORE d 1 {k}"), S("ZINTERSTORE d 2 nosuch {k}")]
+    add([S("DEL zstr zhash zw"), S("SET zstr v"), S("HSET zhash f v"), S("ZADD zw 1 a 2 b")])
+    for key in ("zstr", "zhash"):
+        add([[a.replace("{k}", key) for a in cmd] for cmd in zcmds])
+    add([S("GET zw"), S("SET zw x XX GET"), S("APPEND zw x"), S("INCR zw"), S("HSET zw f v"),
+         S("HGET zw f"), S("SADD zw a"), S("SMEMBERS zw"), S("SINTER zw"), S("SUNIONSTORE d zw"),
+         S("SINTERCARD 1 zw"), S("GETDEL zw"), S("TYPE zw"), S("OBJECT ENCODING zw"),
+         S("ZRANGE zw 0 -1 WITHSCORES"), S("EXISTS d")])
+    if lists_ok:
+        add([S("LPUSH zw x"), S("LRANGE zw 0 -1"), S("LMPOP 1 zw LEFT"), S("RPOPLPUSH zw zw")])
+    # Keyspace commands on zsets: RENAME, COPY (a deep copy), MOVE, expiry, SCAN TYPE zset.
+    add([S("DEL k1 k2 k3"), S("ZADD k1 1 a 2 b"), S("RENAME k1 k2"), S("ZRANGE k2 0 -1"),
+         S("COPY k2 k3"), S("ZADD k3 0 z"), S("ZINCRBY k3 5 a"), S("ZRANGE k2 0 -1 WITHSCORES"),
+         S("ZRANGE k3 0 -1 WITHSCORES"), S("EXPIRE k2 100000"), S("ZADD k2 3 c"), S("TTL k2"),
+         S("ZREM k2 a b c"), S("EXISTS k2"), S("TTL k2"), S("MOVE k3 1"), S("SELECT 1"),
+         S("ZRANGE k3 0 -1"), S("SELECT 0"), S("SET s1 v"), S("ZADD z1 1 a"),
+         ScanAll(S("SCAN 0 TYPE zset"), False), ScanAll(S("SCAN 0 TYPE ZSET"), False),
+         S("FLUSHDB")])
+    # SORT over zsets: by value (numeric, ALPHA), BY nosort keeps the zset order (with DESC
+    # and LIMIT too), GET and STORE.
+    # Redis 7.0's SORT converts a listpack zset to a skiplist in place, whatever the options.
+    for srt in (["SORT", "sc1"], ["SORT", "sc1", "BY", "nosort"], ["SORT_RO", "sc1"],
+                ["SORT", "sc1", "ALPHA", "LIMIT", "0", "1"]):
+        add([S("DEL sc1"), S("ZADD sc1 1 5 2 3"), srt, S("OBJECT ENCODING sc1")])
+    add([S("DEL so"), S("ZADD so 3 10 1 2 2 30 5 -1 4 7"), S("SORT so"), S("SORT so DESC"),
+         S("SORT so ALPHA"), S("SORT so LIMIT 1 2"), S("SORT so BY nosort"),
+         S("SORT so BY nosort DESC"), S("SORT so BY nosort LIMIT 1 3"),
+         S("SORT so BY nosort DESC LIMIT 1 3"), S("SORT so BY nosort LIMIT 0 -1"),
+         S("SORT so BY nosort DESC LIMIT -1 2"), S("SORT so BY nosort LIMIT 4 10"),
+         S("SORT so BY nosort LIMIT 10 2"), S("SORT so BY nosort ALPHA DESC"),
+         S("MSET w_10 3 w_2 1 w_30 2 w_-1 5 w_7 4"), S("SORT so BY w_*"), S("SORT so BY w_* GET #"),
+         S("SORT so BY nosort GET w_* GET #"), S("SORT_RO so BY nosort"),
+         S("SORT so BY nosort STORE sd"), S("LRANGE sd 0 -1"), S("SORT so STORE sd"),
+         S("TYPE sd"), S("ZADD so 0 abc"), S("SORT so"), S("SORT so ALPHA"),
+         S("SORT so BY nosort"), S("DEL sd"),
+         ["ZADD", "sob"] + zpairs(200, "", lambda i: (i * 37) % 101),
+         S("SORT sob BY nosort LIMIT 50 10"), S("SORT sob BY nosort DESC LIMIT 50 10"),
+         S("SORT sob LIMIT 0 10"), S("SORT sob BY nosort DESC LIMIT 195 10")])
+    # DUMP + RESTORE round trips (each server's own payload): both encodings, TTL, REPLACE,
+    # BUSYKEY, the encoding the restored value gets.
+    add([S("DEL dl ds r1 r2"), S("ZADD dl 1 a 2.5 b -inf c inf d 0.1 e"),
+         ["ZADD", "ds"] + zpairs(150, "m", lambda i: i / 3),
+         ["ZADD", "dl", "7", "bin\x00\xff", "8", ""], DumpRestore("dl", "r1"),
+         S("ZRANGE r1 0 -1 WITHSCORES"), S("OBJECT ENCODING r1"), S("TYPE r1"),
+         DumpRestore("dl", "r1"), DumpRestore("ds", "r1", args=["REPLACE"]),
+         S("OBJECT ENCODING r1"), S("ZCARD r1"), S("ZRANGE r1 140 -1 WITHSCORES"),
+         S("ZRANK r1 m77"), S("ZRANGEBYSCORE r1 (10 12 WITHSCORES"),
+         DumpRestore("ds", "r2", ttl="100000000"), S("TTL r2"), S("OBJECT ENCODING r2"),
+         S("ZREMRANGEBYRANK r2 10 -1"), DumpRestore("r2", "r3"), S("OBJECT ENCODING r3"),
+         S("ZRANGE r3 0 -1 WITHSCORES"), DumpRestore("nosuch", "r4"), S("EXISTS r4"),
+         ["RESTORE", "r5", "0", "garbage-payload"], S("EXISTS r5"),
+         S("CONFIG SET zset-max-listpack-entries 2"), DumpRestore("dl", "r6"),
+         S("OBJECT ENCODING r6"), S("CONFIG SET zset-max-listpack-entries 128"),
+         DumpRestore("ds", "r7"), S("ZADD r7 1000 last"), S("ZRANGE r7 -3 -1 WITHSCORES"),
+         S("DEL dl ds r1 r2 r3 r6 r7")])
+    # Transactions and WATCH with zsets.
+    add([S("DEL t"), S("ZADD t 1 a 2 b"), S("MULTI"), S("ZADD t 3 c"), S("ZRANGE t 0 -1 WITHSCORES"),
+         S("ZPOPMIN t 0"), S("ZCARD"), S("EXEC"), S("MULTI"), S("ZADD t 1 x"), S("ZINTERCARD 0 t"),
+         S("ZSCORE t x"), S("ZINCRBY t -inf x"), S("ZINCRBY t inf x"), S("ZCARD t"), S("EXEC"),
+         S("WATCH t"), S("ZREM t nosuch"), S("MULTI"), S("ZCARD t"), S("EXEC"), S("WATCH t"),
+         B("ZADD t 1 a"), S("MULTI"), S("ZCARD t"), S("EXEC"), S("WATCH t"), B("ZADD t 5 a"),
+         S("MULTI"), S("ZCARD t"), S("EXEC"), S("WATCH d"), B("ZUNIONSTORE d 1 nosuch"),
+         S("MULTI"), S("EXISTS d"), S("EXEC"), S("WATCH t"), B("ZPOPMIN t 0"), S("MULTI"),
+         S("ZCARD t"), S("EXEC"), S("WATCH t"), B("ZMPOP 1 t MAX"), S("MULTI"),
+         S("ZRANGE t 0 -1"), S("EXEC")])
+    # Every write that changes a zset breaks a WATCH on it; one that changes nothing does not.
+    for w in ["ZADD t 9 a", "ZADD t NX 1 a", "ZADD t XX 5 nosuch", "ZINCRBY t 1 a",
+              "ZINCRBY t 0 a", "ZREM t a", "ZREM t nosuch", "ZPOPMIN t", "ZPOPMAX t 2",
+              "ZPOPMIN t 0", "ZMPOP 1 t MIN", "ZMPOP 1 t MAX COUNT 5", "ZREMRANGEBYRANK t 0 0",
+              "ZREMRANGEBYRANK t 5 9", "ZREMRANGEBYSCORE t 2 2", "ZREMRANGEBYSCORE t 50 60",
+              "ZREMRANGEBYLEX t [a [a", "ZRANGESTORE t t 0 0", "ZUNIONSTORE t 1 t",
+              "ZINTERSTORE t 2 t nosuch", "ZDIFFSTORE t 1 t", "ZRANGESTORE t2 t 0 -1",
+              "ZADD t2 1 a", "ZUNIONSTORE t2 2 t t"]:
+        add([S("DEL t t2"), S("ZADD t 1 a 2 b 3 c"), S("WATCH t"), B(w), S("MULTI"),
+             S("ZRANGE t 0 -1 WITHSCORES"), S("EXEC")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
 # 2. Seeded random sequences
 # --------------------------------------------------------------------------------------------
 
@@ -1538,7 +2113,10 @@ READ_ONLY = {"GET", "MGET", "EXISTS", "TYPE", "KEYS", "TTL", "PTTL", "EXPIRETIME
              "HGET", "HMGET", "HGETALL", "HKEYS", "HVALS", "HLEN", "HEXISTS", "HSTRLEN",
              "HRANDFIELD", "HSCAN", "LLEN", "LRANGE", "LINDEX", "LPOS", "SCARD", "SISMEMBER",
              "SMISMEMBER", "SMEMBERS", "SRANDMEMBER", "SINTER", "SUNION", "SDIFF",
-             "SINTERCARD", "SSCAN"}
+             "SINTERCARD", "SSCAN", "ZCARD", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK", "ZCOUNT",
+             "ZLEXCOUNT", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
+             "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZRANDMEMBER", "ZSCAN", "ZUNION", "ZINTER",
+             "ZDIFF", "ZINTERCARD"}
 
 # Lists: list commands favour two keys of the pool (other than the hash ones) and two keys
 # that only list commands (and KEYS, SCAN, FLUSHDB, SWAPDB) name, so some lists live long and
@@ -1559,6 +2137,22 @@ SET_MEMBERS = ["a", "b", "x", "007", "-0", "+1", "", "\x00\xff", "92233720368547
                "-9223372036854775808", "9223372036854775808", "1.5", "hello world"]
 MEMBER_PATTERNS = ["*", "1*", "-*", "?", "[0-9]", "*0", "a*", "", "[^1]*"]
 
+# Sorted sets: zset commands favour three keys of their own and one of the pool. Lex range
+# commands only name ZSET_LEX keys, which only ever get score 0 (from ZADD ... 0 m, or stores
+# of lex keys into lex keys): Redis leaves lex ranges over mixed scores unspecified.
+ZSET_FAVOURED = ["zs1", "zs2", "zs3", "hllo"]
+ZSET_WEIGHT = 3
+ZSET_LEX = ["zl1", "zl2"]
+ZSET_MEMBERS = ["a", "b", "c", "d", "e", "1", "2", "10", "", "aa", "ab", "\x00\xff", "B",
+                "hello world", "-", "+", "["]
+ZSET_SCORES = ["inf", "-inf", "+inf", "0.1", "1e3", "1.5e308", "-0", "0x10", "abc", "nan",
+               "", "123456789012345678", "4503599627370497", "1e-300", "0.30000000000000004",
+               "3.141592653589793", "1e400", " 1", "9007199254740993"]
+ZSET_BOUNDS = ["-inf", "+inf", "inf", "(-inf", "(+inf", "0", "(0", "1.5", "(2.5", "3", "",
+               "(", "abc", "nan", "1e400", "-0", "0x2", "(1e-300"]
+ZSET_LEX_BOUNDS = ["-", "+", "[a", "(a", "[b", "(b", "[aa", "(ab", "[", "(", "[w05", "(w1",
+                   "[w127", "(w2", "[\xff", "a", "", "[c", "(e", "[+", "[-"]
+
 
 class _Transaction(list):
     """Marks the table entry that starts a MULTI ... EXEC block in RandomScript.commands."""
@@ -1566,6 +2160,10 @@ class _Transaction(list):
 
 class _SetRandom(list):
     """Marks the table entry for SPOP/SRANDMEMBER (RandomScript.set_random)."""
+
+
+class _ZSetRandom(list):
+    """Marks the table entry for ZRANDMEMBER (RandomScript.zset_random)."""
 
 
 class RandomScript:
@@ -1884,12 +2482,216 @@ class RandomScript:
                                       ["SSCAN", k()]])),
         ]
 
+    def zkey(self):
+        """Zset commands favour three keys of their own and one of the pool (so TYPE, RENAME,
+        COPY ... and WRONGTYPE meet zsets); the rest of the time any pool key."""
+        if self.rng.random() < 0.6:
+            return self.rng.choice(ZSET_FAVOURED)
+        return self.key()
+
+    def zmember(self):
+        r = self.rng.random()
+        if r < 0.01:
+            return "Z" * 65
+        if r < 0.02:
+            return "Y" * 64
+        if r < 0.6:
+            return self.rng.choice(ZSET_MEMBERS[:8])
+        return self.rng.choice(ZSET_MEMBERS)
+
+    def zscore(self):
+        r = self.rng.random()
+        if r < 0.55:
+            return str(self.rng.randint(-5, 10))
+        if r < 0.8:
+            return self.rng.choice(["0.5", "1.5", "-2.25", "0.1", "2.5", "3"])
+        return self.rng.choice(ZSET_SCORES)
+
+    def zbound(self):
+        r = self.rng.random()
+        if r < 0.5:
+            b = str(self.rng.randint(-5, 10))
+            return "(" + b if self.rng.random() < 0.3 else b
+        return self.rng.choice(ZSET_BOUNDS)
+
+    def zlimit(self):
+        if self.rng.random() < 0.3:
+            return ["LIMIT", self.rng.choice(["0", "1", "2", "5", "-1", "abc"]),
+                    self.rng.choice(["0", "1", "3", "10", "-1", "abc"])]
+        return []
+
+    def zadd(self, key=None, lex=False):
+        rng = self.rng
+        key = key or self.zkey()
+        opts = []
+        if not lex:
+            for o in ("NX", "XX", "GT", "LT", "CH", "INCR"):
+                if rng.random() < 0.1:
+                    opts.append(o if rng.random() < 0.8 else o.lower())
+            rng.shuffle(opts)
+        n = 1 if "INCR" in opts and rng.random() < 0.9 else rng.randint(1, 4)
+        pairs = sum([["0" if lex else self.zscore(), self.zmember()] for _ in range(n)], [])
+        if not lex and rng.random() < 0.03:
+            pairs.append(self.zmember())  # odd: syntax error
+        return ["ZADD", key] + opts + pairs
+
+    def many_zmembers(self):
+        """ZADD of up to 200 members of their own: a listpack up to 128, else a skiplist."""
+        rng = self.rng
+        n = rng.choice([10, 60, 127, 128, 129, 200])
+        key = self.zkey()
+        if rng.random() < 0.3:
+            lk = rng.choice(ZSET_LEX)
+            return ["ZADD", lk] + sum([["0", f"w{i:03d}"] for i in range(n)], [])
+        return ["ZADD", key] + sum([[str(rng.randint(-50, 50) / 2), f"w{i}"]
+                                    for i in range(n)], [])
+
+    def zrange(self):
+        rng = self.rng
+        k = self.zkey()
+        r = rng.random()
+        ws = ["WITHSCORES"] if rng.random() < 0.5 else []
+        if r < 0.3:
+            return ["ZRANGE", k, rng.choice(LIST_INDEXES), rng.choice(LIST_INDEXES)] + (
+                ["REV"] if rng.random() < 0.3 else []) + ws
+        if r < 0.55:
+            rev = rng.random() < 0.4
+            return (["ZRANGE", k, self.zbound(), self.zbound(), "BYSCORE"]
+                    + (["REV"] if rev else []) + self.zlimit() + ws)
+        if r < 0.7:
+            return [rng.choice(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), k, self.zbound(),
+                    self.zbound()] + ws + self.zlimit()
+        if r < 0.85:
+            return ["ZREVRANGE", k, rng.choice(LIST_INDEXES), rng.choice(LIST_INDEXES)] + ws
+        # Errors: LIMIT without BY..., WITHSCORES with BYLEX, BYSCORE BYLEX.
+        return ["ZRANGE", k] + rng.choice([["0", "-1", "LIMIT", "0", "1"],
+                                           ["-", "+", "BYLEX", "WITHSCORES"],
+                                           ["0", "1", "BYSCORE", "BYLEX"], ["0", "1", "FOO"]])
+
+    def lex_range(self):
+        rng = self.rng
+        k = rng.choice(ZSET_LEX)
+        a, b = rng.choice(ZSET_LEX_BOUNDS), rng.choice(ZSET_LEX_BOUNDS)
+        r = rng.random()
+        if r < 0.2:
+            return ["ZLEXCOUNT", k, a, b]
+        if r < 0.4:
+            return ["ZRANGEBYLEX", k, a, b] + self.zlimit()
+        if r < 0.55:
+            return ["ZREVRANGEBYLEX", k, a, b] + self.zlimit()
+        if r < 0.8:
+            return ["ZRANGE", k, a, b, "BYLEX"] + (["REV"] if rng.random() < 0.4 else []) \
+                + self.zlimit()
+        if r < 0.9:
+            return ["ZREMRANGEBYLEX", k, a, b]
+        return ["ZRANGESTORE", rng.choice(ZSET_LEX), k, a, b, "BYLEX"] + self.zlimit()
+
+    def zsetop(self, store):
+        rng = self.rng
+        name = rng.choice(["ZUNION", "ZINTER", "ZDIFF"])
+        keys = [self.zkey() if rng.random() < 0.85 else rng.choice(SET_FAVOURED)
+                for _ in range(rng.randint(1, 3))]
+        n = str(len(keys))
+        if rng.random() < 0.05:
+            n = rng.choice(["0", "-1", "abc", str(len(keys) + 1)])
+        opts = []
+        if name != "ZDIFF" or rng.random() < 0.05:
+            if rng.random() < 0.4:
+                opts += ["WEIGHTS"] + [rng.choice(["1", "2", "0", "-1", "0.5", "inf", "x"])
+                                       for _ in keys]
+            if rng.random() < 0.4:
+                opts += ["AGGREGATE", rng.choice(["SUM", "MIN", "MAX", "min", "FOO"])]
+        if store:
+            return [name + "STORE", self.zkey(), n] + keys + opts
+        return [name, n] + keys + opts + (["WITHSCORES"] if rng.random() < 0.6 else [])
+
+    def zscan(self):
+        rng = self.rng
+        k = self.zkey()
+        cursor = rng.choice(["0", "0", "0", "0", "7", "abc"])
+        opts = rng.choice([[], [], ["MATCH", rng.choice(["*", "a*", "w1*", "?", "[ab]", ""])],
+                           ["COUNT", rng.choice(["1", "3", "100"])], ["COUNT", "0"], ["MATCH"]])
+        return ScanAll(["ZSCAN", k, cursor] + opts, True, key=k)
+
+    def zset_random(self):
+        """ZRANDMEMBER where the reply is determined, given the reference's ZCARD just before:
+        any form on a missing or wrong-type key or a one-member set, count 0, a count >= the
+        size (the whole set: Redis 7.0 answers it in descending order), bad counts; a negative
+        count is compared by length only."""
+        rng = self.rng
+        k = self.zkey()
+        card = yield ["ZCARD", k]
+        n = int(card[1:-2]) if card.startswith(b":") else 0
+        if n <= 1:
+            args = rng.choice([[], ["0"], ["1"], ["3"], ["-3"], ["abc"], ["2", "WITHSCORES"],
+                               ["-2", "WITHSCORES"]])
+        else:
+            args = [rng.choice(["0", str(n), str(n + 1), "9223372036854775807", "abc", "-1",
+                                "-" + str(n + 2)])]
+            if rng.random() < 0.4:
+                args.append(rng.choice(["WITHSCORES", "withscores", "FOO"]))
+        cmd = [self.randcase("ZRANDMEMBER"), k] + args
+        if args and args[0].startswith("-") and n > 1:
+            yield Unordered(cmd, "len")
+        else:
+            yield cmd
+
+    def zset_table(self):
+        rng = self.rng
+        k, m = self.zkey, self.zmember
+        idx = lambda: rng.choice(LIST_INDEXES)  # noqa: E731
+        zown = lambda: rng.choice(ZSET_FAVOURED[:3])  # noqa: E731
+        return [
+            (6, self.zadd),
+            (1.5, lambda: self.zadd(rng.choice(ZSET_LEX), lex=True)),
+            (2, lambda: ["ZINCRBY", k(), self.zscore(), m()]),
+            (2.5, lambda: ["ZREM", rng.choice([k(), rng.choice(ZSET_LEX)])]
+             + [m() for _ in range(rng.randint(1, 3))]),
+            (1.5, lambda: ["ZCARD", k()]),
+            (2, lambda: ["ZSCORE", k(), m()]),
+            (1, lambda: ["ZMSCORE", k()] + [m() for _ in range(rng.randint(1, 4))]),
+            (2, lambda: [rng.choice(["ZRANK", "ZREVRANK"]), k(), m()]),
+            (1.5, lambda: ["ZCOUNT", k(), self.zbound(), self.zbound()]),
+            (6, self.zrange),
+            (2.5, self.lex_range),
+            (1.5, lambda: ["ZRANGESTORE", k(), k(), idx(), idx()] if rng.random() < 0.5 else
+             ["ZRANGESTORE", k(), k(), self.zbound(), self.zbound(), "BYSCORE"]
+             + (["REV"] if rng.random() < 0.3 else []) + self.zlimit()),
+            (1, lambda: ["ZREMRANGEBYRANK", k(), idx(), idx()]),
+            (1, lambda: ["ZREMRANGEBYSCORE", k(), self.zbound(), self.zbound()]),
+            (2, lambda: [rng.choice(["ZPOPMIN", "ZPOPMAX"]), k()]
+             + ([rng.choice(LIST_COUNTS)] if rng.random() < 0.6 else [])),
+            (1.5, lambda: (lambda ks: ["ZMPOP", str(len(ks))] + ks
+                           + [rng.choice(["MIN", "MAX", "max"])]
+                           + (["COUNT", rng.choice(LIST_COUNTS)] if rng.random() < 0.5 else []))(
+                               [k() for _ in range(rng.randint(1, 3))])),
+            (2.5, lambda: self.zsetop(False)),
+            (1.5, lambda: self.zsetop(True)),
+            (1, lambda: (lambda ks: ["ZINTERCARD", str(len(ks))] + ks + (
+                ["LIMIT", rng.choice(["0", "1", "2", "-1"])] if rng.random() < 0.4 else []))(
+                    [k() for _ in range(rng.randint(1, 3))])),
+            (1.5, self.zscan),
+            (2, lambda: _ZSetRandom()),
+            (0.8, self.many_zmembers),
+            (0.8, lambda: ["OBJECT", "ENCODING", rng.choice([k(), rng.choice(ZSET_LEX)])]),
+            # BY nosort only on keys that hold nothing but zsets (a hashtable set's own order
+            # would show).
+            (0.5, lambda: rng.choice([["SORT", k()], ["SORT", zown(), "BY", "nosort"],
+                                      ["SORT", zown(), "BY", "nosort", "DESC", "LIMIT", "1", "3"],
+                                      ["SORT", k(), "ALPHA", "LIMIT", "0", "5"]])),
+            (0.4, lambda: rng.choice([["ZADD", k()], ["ZADD", k(), "1"], ["ZINCRBY", k(), "1"],
+                                      ["ZRANGE", k(), "0"], ["ZCARD"], ["ZPOPMIN"],
+                                      ["ZMPOP", "1", k()], ["ZUNION", "1"], ["ZSCAN", k()],
+                                      ["ZRANDMEMBER"], ["ZREM", k()], ["ZINTERCARD", "1"]])),
+        ]
+
     def queueable(self, makers, weights):
         """A random command whose reply does not depend on anything but the data: no HELLO,
         no SCAN cursor walks and no follow-up that needs the reference's reply."""
         for _ in range(100):
             cmd = self.rng.choices(makers, weights)[0]()
-            if isinstance(cmd, (_Transaction, _SetRandom, ScanAll)) or cmd[0] == "HELLO":
+            if (isinstance(cmd, (_Transaction, _SetRandom, _ZSetRandom, ScanAll))
+                    or cmd[0] == "HELLO"):
                 continue
             cmd[0] = self.randcase(cmd[0])
             return cmd
@@ -1903,7 +2705,10 @@ class RandomScript:
                    ["HSET", key, self.field(), self.hval()], ["HDEL", key, self.field()],
                    ["APPEND", key, ""], ["EXISTS", key], ["SADD", key, self.member()],
                    ["SREM", key, self.member()], ["SADD", key, "1"],
-                   ["SMOVE", key, self.skey(), self.member()]]
+                   ["SMOVE", key, self.skey(), self.member()], self.zadd(key),
+                   ["ZREM", key, self.zmember()], ["ZPOPMIN", key],
+                   ["ZMPOP", "1", key, "MAX"], ["ZRANGESTORE", key, self.zkey(), "0", "-1"],
+                   ["ZRANGESTORE", self.zkey(), key, "0", "-1"]]
         if self.lists_ok:
             choices += [["RPUSH", key, self.elem()], ["LPOP", key], ["LPOP", key, "0"],
                         ["LTRIM", key, "0", "-1"], ["LREM", key, "0", self.elem()],
@@ -2043,6 +2848,8 @@ class RandomScript:
         if self.lists_ok:
             table += self.list_table()
         table += self.set_table()
+        # Sorted sets have the most commands and two encodings to reach: weighted up.
+        table += [(w * ZSET_WEIGHT, m) for w, m in self.zset_table()]
         table.append((2.5, lambda: _Transaction(["MULTI"])))
         weights = [w for w, _ in table]
         makers = [m for _, m in table]
@@ -2053,6 +2860,9 @@ class RandomScript:
                 continue
             if isinstance(cmd, _SetRandom):
                 yield from self.set_random()
+                continue
+            if isinstance(cmd, _ZSetRandom):
+                yield from self.zset_random()
                 continue
             if (cmd[0] in ("LPUSH", "RPUSH", "LINSERT", "LSET", "LREM", "LTRIM", "LMOVE")
                     and rng.random() < 0.3):
