@@ -110,6 +110,7 @@ void RegisterHashFamily(CommandRegistry* registry);
 void RegisterListFamily(CommandRegistry* registry);
 void RegisterSetFamily(CommandRegistry* registry);
 void RegisterSortFamily(CommandRegistry* registry);
+void RegisterStreamFamily(CommandRegistry* registry);
 void RegisterTransactionFamily(CommandRegistry* registry);
 
 }  // namespace ember

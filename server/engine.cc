@@ -50,6 +50,7 @@ Engine::Engine(const Clock* clock)
   RegisterListFamily(&registry_);
   RegisterSetFamily(&registry_);
   RegisterSortFamily(&registry_);
+  RegisterStreamFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
 

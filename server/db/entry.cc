@@ -11,6 +11,7 @@
 #include "server/types/hash_value.h"
 #include "server/types/list_value.h"
 #include "server/types/set_value.h"
+#include "server/types/stream_value.h"
 
 namespace ember {
 
@@ -103,6 +104,9 @@ void DestroyObject(ObjType type, uint64_t handle) {
     case ObjType::kSet:
       SetValue::Destroy(handle);
       break;
+    case ObjType::kStream:
+      StreamValue::Destroy(handle);
+      break;
     default:
       break;
   }
@@ -116,6 +120,8 @@ uint64_t CopyObject(ObjType type, uint64_t handle) {
       return ListValue::Copy(handle);
     case ObjType::kSet:
       return SetValue::Copy(handle);
+    case ObjType::kStream:
+      return StreamValue::Copy(handle);
     default:
       abort();
   }
@@ -129,6 +135,8 @@ size_t ObjectBytes(ObjType type, uint64_t handle) {
       return ListValue::Bytes(handle);
     case ObjType::kSet:
       return SetValue::Bytes(handle);
+    case ObjType::kStream:
+      return StreamValue::Bytes(handle);
     default:
       return 0;
   }
