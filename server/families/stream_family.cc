@@ -392,12 +392,12 @@ void CmdXAdd(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdXTrim(CmdArgs args, CommandContext& ctx) {
+  TrimArgs t;
+  if (ParseAddOrTrim(ctx, args, false, &t) == 0) return;
   bool stop;
   Stream* s = FindStream(ctx, args[1], &stop, false);
   if (stop) return;
   if (s == nullptr) return ctx.reply().Integer(0);
-  TrimArgs t;
-  if (ParseAddOrTrim(ctx, args, false, &t) == 0) return;
   BytesGuard guard(ctx, s);
   uint64_t deleted = ApplyTrim(s, t);
   if (deleted > 0) PropagateTrim(ctx, args[1], *s);
@@ -1137,11 +1137,6 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
-  Stream* s;
-  bool stop;
-  StreamGroup* g = FindGroup(ctx, args[1], args[2], &s, &stop);
-  if (stop) return;
-  if (g == nullptr) return ctx.reply().Error(NoGroupError(args[1], args[2]));
   int64_t min_idle;
   if (!ParseLongLong(ctx, args[4], &min_idle, "Invalid min-idle-time argument for XAUTOCLAIM")) {
     return;
@@ -1166,6 +1161,12 @@ void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
       return ctx.reply().Error(errors::kSyntax);
     }
   }
+  // Redis checks every argument before it looks at the key.
+  Stream* s;
+  bool stop;
+  StreamGroup* g = FindGroup(ctx, args[1], args[2], &s, &stop);
+  if (stop) return;
+  if (g == nullptr) return ctx.reply().Error(NoGroupError(args[1], args[2]));
   BytesGuard guard(ctx, s);
   int64_t attempts = count * kAttemptsFactor;
   int64_t now = ctx.now_ms();
