@@ -113,6 +113,7 @@ void RegisterSetFamily(CommandRegistry* registry);
 void RegisterZSetFamily(CommandRegistry* registry);
 void RegisterPubSubFamily(CommandRegistry* registry);
 void RegisterSortFamily(CommandRegistry* registry);
+void RegisterStreamFamily(CommandRegistry* registry);
 void RegisterTransactionFamily(CommandRegistry* registry);
 
 }  // namespace ember

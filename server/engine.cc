@@ -80,6 +80,7 @@ Engine::Engine(const Clock* clock)
   RegisterZSetFamily(&registry_);
   RegisterPubSubFamily(&registry_);
   RegisterSortFamily(&registry_);
+  RegisterStreamFamily(&registry_);
   RegisterTransactionFamily(&registry_);
 }
 

@@ -12,6 +12,7 @@
 #include "server/types/list_value.h"
 #include "server/types/set_value.h"
 #include "server/types/zset_value.h"
+#include "server/types/stream_value.h"
 
 namespace ember {
 
@@ -107,6 +108,9 @@ void DestroyObject(ObjType type, uint64_t handle) {
     case ObjType::kZSet:
       ZSetValue::Destroy(handle);
       break;
+    case ObjType::kStream:
+      StreamValue::Destroy(handle);
+      break;
     default:
       break;
   }
@@ -122,6 +126,8 @@ uint64_t CopyObject(ObjType type, uint64_t handle) {
       return SetValue::Copy(handle);
     case ObjType::kZSet:
       return ZSetValue::Copy(handle);
+    case ObjType::kStream:
+      return StreamValue::Copy(handle);
     default:
       abort();
   }
@@ -137,6 +143,8 @@ size_t ObjectBytes(ObjType type, uint64_t handle) {
       return SetValue::Bytes(handle);
     case ObjType::kZSet:
       return ZSetValue::Bytes(handle);
+    case ObjType::kStream:
+      return StreamValue::Bytes(handle);
     default:
       return 0;
   }

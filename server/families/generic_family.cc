@@ -345,6 +345,8 @@ std::string_view EncodingName(const Entry* e) {
     case ObjType::kHash:
       return e->As<HashValue>()->encoding() == HashValue::Encoding::kListpack ? "listpack"
                                                                               : "hashtable";
+    case ObjType::kStream:
+      return "stream";
     default:
       break;
   }

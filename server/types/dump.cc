@@ -7,6 +7,7 @@
 #include "server/db/varint.h"
 #include "server/types/list_value.h"
 #include "server/types/set_value.h"
+#include "server/types/stream_value.h"
 
 namespace ember {
 
@@ -18,6 +19,51 @@ void PutString(std::string* out, std::string_view s) {
   char len[10];
   out->append(len, PutVarint(len, s.size()));
   out->append(s);
+}
+
+void PutNumber(std::string* out, uint64_t v) {
+  char buf[10];
+  out->append(buf, PutVarint(buf, v));
+}
+
+void PutId(std::string* out, StreamId id) {
+  PutNumber(out, id.ms);
+  PutNumber(out, id.seq);
+}
+
+// A stream body: its live entries, its counters, then each group with its consumers and PEL.
+void DumpStream(std::string* out, const Stream& s) {
+  PutNumber(out, s.length());
+  s.Range(StreamId::Min(), StreamId::Max(), false, [&](StreamId id, StreamFields fields) {
+    PutId(out, id);
+    PutNumber(out, fields.size());
+    fields.ForEach([&](std::string_view f, std::string_view v) {
+      PutString(out, f);
+      PutString(out, v);
+    });
+    return true;
+  });
+  PutId(out, s.last_id());
+  PutNumber(out, s.entries_added());
+  PutId(out, s.max_deleted_id());
+  PutNumber(out, s.groups().size());
+  for (const auto& [name, g] : s.groups()) {
+    PutString(out, name);
+    PutId(out, g->last_id);
+    PutNumber(out, uint64_t(g->entries_read + 1));
+    PutNumber(out, g->consumers.size());
+    for (const auto& [cname, c] : g->consumers) {
+      PutString(out, cname);
+      PutNumber(out, uint64_t(c->seen_time));
+    }
+    PutNumber(out, g->pel.size());
+    for (const auto& [id, p] : g->pel) {
+      PutId(out, id);
+      PutNumber(out, uint64_t(p.delivery_time));
+      PutNumber(out, p.delivery_count);
+      PutString(out, p.consumer->name);
+    }
+  }
 }
 
 // Bounds-checked reader for payload bodies.
@@ -50,12 +96,61 @@ class Reader {
     p_ += n;
     return true;
   }
+  bool Id(StreamId* id) { return Varint(&id->ms) && Varint(&id->seq); }
   bool done() const { return p_ == end_; }
 
  private:
   const char* p_;
   const char* end_;
 };
+
+// Rebuilds a stream from DumpStream's body; false on a malformed one.
+bool RestoreStream(Reader& r, Stream* s) {
+  uint64_t n, nfields;
+  StreamId id, prev;
+  std::vector<std::string_view> fields;
+  if (!r.Varint(&n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!r.Id(&id) || (i > 0 && id <= prev) || id.IsZero() || !r.Varint(&nfields)) return false;
+    fields.resize(2 * nfields);
+    for (auto& f : fields) {
+      if (!r.String(&f)) return false;
+    }
+    s->Append(id, fields);
+    prev = id;
+  }
+  uint64_t added, groups;
+  if (!r.Id(&id) || (n > 0 && id < prev) || !r.Varint(&added) || added < n) return false;
+  s->set_last_id(id);
+  s->set_entries_added(added);
+  if (!r.Id(&id)) return false;
+  s->set_max_deleted_id(id);
+  if (!r.Varint(&groups)) return false;
+  for (uint64_t i = 0; i < groups; ++i) {
+    std::string_view name, cname;
+    uint64_t read, consumers, pending, seen, count;
+    if (!r.String(&name) || !r.Id(&id) || !r.Varint(&read)) return false;
+    StreamGroup* g = s->CreateGroup(name, id, int64_t(read) - 1);
+    if (g == nullptr || !r.Varint(&consumers)) return false;
+    for (uint64_t j = 0; j < consumers; ++j) {
+      bool created;
+      if (!r.String(&cname) || !r.Varint(&seen)) return false;
+      g->GetOrCreateConsumer(cname, int64_t(seen), &created);
+      if (!created) return false;
+    }
+    if (!r.Varint(&pending)) return false;
+    for (uint64_t j = 0; j < pending; ++j) {
+      uint64_t time;
+      if (!r.Id(&id) || !r.Varint(&time) || !r.Varint(&count) || !r.String(&cname)) return false;
+      StreamConsumer* c = g->FindConsumer(cname);
+      if (c == nullptr || !g->pel.emplace(id, StreamPending{int64_t(time), count, c}).second) {
+        return false;
+      }
+      c->pel.insert(id);
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -118,6 +213,9 @@ std::string DumpValue(const Entry* e) {
       });
       break;
     }
+    case ObjType::kStream:
+      DumpStream(&out, *e->As<StreamValue>()->get());
+      break;
     default:
       break;
   }
@@ -193,6 +291,13 @@ Entry* RestoreValue(std::string_view key, std::string_view payload, const Restor
       if (!r.done()) return nullptr;
       return Entry::NewObject(key, type, ZSetValue::Build(els, limits.zset), false);
     }
+    case ObjType::kStream:
+      e = Entry::NewObject(key, type, StreamValue::New(), false);
+      if (!RestoreStream(r, e->As<StreamValue>()->get()) || !r.done()) {
+        Entry::Free(e);
+        return nullptr;
+      }
+      return e;
     default:
       return nullptr;
   }

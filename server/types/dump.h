@@ -14,7 +14,10 @@ namespace ember {
 //   [type byte][body][u16 format version][u64 CRC-64 of everything before it]
 // Bodies: a string is one length-prefixed string; a hash, list or set is a varint count and
 // then its fields and values, elements or members, each length-prefixed; a sorted set is a
-// varint count and then, in order, each member length-prefixed and its score as 8 bytes.
+// varint count and then, in order, each member length-prefixed and its score as 8 bytes. A
+// stream is its live entries (id, field count, fields), its last id, entries-added and
+// max-deleted id, then its groups with their consumers and PEL entries (delivery time, count,
+// owner).
 std::string DumpValue(const Entry* e);
 
 struct RestoreLimits {

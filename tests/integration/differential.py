@@ -69,6 +69,15 @@ Ember's own format, so DUMP + RESTORE is a round trip on each server with its ow
 (DumpRestore) and only the RESTORE reply and what is read back are compared. The random part
 mixes listpack and skiplist sized sets (bulk ZADDs of up to 200 members, the odd 65-byte
 member), plain sets as ZUNION/ZINTER/ZDIFF inputs, WEIGHTS/AGGREGATE, NX/XX/GT/LT/CH/INCR.
+
+Streams: ids are explicit everywhere (a monotone counter in the random script, fixed ids in
+the edge cases), because `*` takes each server's own clock; "ms-*" is used, as it is
+deterministic. Entries, trimming (nodes of 100 entries, so `~` and radix-tree-keys agree),
+XDEL, groups, XREADGROUP (new and history), XACK, XCLAIM/XAUTOCLAIM with a min-idle of 0 or
+one no entry reaches, XSETID and XINFO are compared byte for byte, except the times the two
+servers take from their own clocks: XPENDING's idle column, XINFO CONSUMERS' idle, and XINFO
+STREAM FULL's seen-time and delivery-time are compared with a 2 s tolerance (stream_times_equal).
+XREAD/XREADGROUP BLOCK are sent only where data is there to serve, or with a 1 ms timeout.
 """
 
 import argparse
@@ -125,6 +134,8 @@ def replies_equal(cmd, r, e):
             return False
         if name == "HELLO":
             return mask_hello(r) == mask_hello(e)
+        if name in ("XPENDING", "XINFO"):
+            return stream_times_equal(harness.parse_reply(r), harness.parse_reply(e))
     except (ProtocolError, ValueError):
         return False
     return False
@@ -201,6 +212,44 @@ def _normalise(items, how):
             return None
         return sorted(((_sort_key(a), _sort_key(b)) for a, b in zip(items[0::2], items[1::2])))
     return sorted(_sort_key(c) for c in items)
+
+
+STREAM_TIME_TOLERANCE_MS = 2000
+STREAM_TIME_KEYS = (b"idle", b"seen-time")
+
+
+def stream_times_equal(rv, ev):
+    """Equal replies but for the times each server took from its own clock: an integer after
+    an "idle" or "seen-time" key, an XPENDING row's idle column ([id, consumer, idle, count])
+    and absolute ms times (>= 10^12, XINFO FULL's delivery times) may differ by the
+    tolerance."""
+    def close(a, b):
+        return abs(int(a) - int(b)) <= STREAM_TIME_TOLERANCE_MS
+
+    def walk(a, b, timey=False):
+        if a[0] != b[0]:
+            return False
+        if isinstance(a[1], list) != isinstance(b[1], list):
+            return False
+        if not isinstance(a[1], list):
+            if a[1] == b[1]:
+                return True
+            if a[0] == b":" and a[1] is not None and b[1] is not None:
+                big = abs(int(a[1])) >= 10**12 and abs(int(b[1])) >= 10**12
+                return (timey or big) and close(a[1], b[1])
+            return False
+        if len(a[1]) != len(b[1]):
+            return False
+        row = (len(a[1]) == 4 and a[1][0][0] == b"$" and a[1][1][0] == b"$"
+               and a[1][2][0] == b":" and b"-" in (a[1][0][1] or b""))
+        prev = None
+        for i, (x, y) in enumerate(zip(a[1], b[1])):
+            t = (prev in STREAM_TIME_KEYS) or (row and i == 2)
+            if not walk(x, y, t):
+                return False
+            prev = x[1] if x[0] == b"$" else None
+        return True
+    return walk(rv, ev)
 
 
 def mask_hello(reply):
@@ -731,6 +780,8 @@ def edge_cases(lists_ok):
              S("DEL lst3"), S("DECR lst3")])
         add([S("FLUSHALL")])
         add(list_edge_cases())
+    add([S("FLUSHALL")])
+    add(stream_edge_cases())
     add([S("FLUSHALL")])
     add(transaction_cases(lists_ok))
     add([S("FLUSHALL")])
@@ -2079,6 +2130,182 @@ def zset_edge_cases(lists_ok):
 
 
 # --------------------------------------------------------------------------------------------
+# 1c. Stream edge cases
+# --------------------------------------------------------------------------------------------
+
+MAX_ID = "18446744073709551615-18446744073709551615"
+
+
+def stream_edge_cases():
+    c = []
+    add = c.extend
+    # Arity and wrong types.
+    add([S("XADD s"), S("XADD s *"), S("XADD s * f"), S("XLEN"), S("XRANGE s -"),
+         S("XREVRANGE s +"), S("XDEL s"), S("XTRIM s"), S("XSETID s"), S("XREAD"),
+         S("XREAD STREAMS"), S("XREADGROUP GROUP g c"), S("XACK s g"), S("XPENDING s"),
+         S("XCLAIM s g c 0"), S("XAUTOCLAIM s g c 0"), S("XGROUP"), S("XGROUP CREATE s g"),
+         S("XGROUP DESTROY s"), S("XGROUP CREATECONSUMER s g"), S("XINFO"), S("XINFO STREAM"),
+         S("XINFO GROUPS"), S("XINFO CONSUMERS s"), S("XGROUP FOO s g"), S("XINFO FOO s"),
+         S("XGROUP HELP"), S("XINFO HELP"), S("SET str v"), S("XADD str 1 f v"),
+         S("XLEN str"), S("XRANGE str - +"), S("XRANGE str - + COUNT 0"), S("XDEL str 1"),
+         S("XTRIM str MAXLEN 1"), S("XREAD STREAMS str 0"), S("XINFO STREAM str"),
+         S("XGROUP CREATE str g 0"), S("XSETID str 1"), S("XACK str g 1"),
+         S("XPENDING str g"), S("XCLAIM str g c 0 1"), S("XAUTOCLAIM str g c 0 0"),
+         S("XREADGROUP GROUP g c STREAMS str >"), S("SADD st x"), S("XADD st 1 f v")])
+    # Missing keys.
+    add([S("XLEN nokey"), S("XRANGE nokey - +"), S("XRANGE nokey - + COUNT 0"),
+         S("XREVRANGE nokey + -"), S("XDEL nokey 1"), S("XDEL nokey abc"),
+         S("XTRIM nokey MAXLEN 1"), S("XTRIM nokey garbage"), S("XTRIM nokey MINID 1-"), S("XTRIM nokey MAXLEN -1"),
+         S("XTRIM str MINID 1-"), S("XAUTOCLAIM nokey g c 0 0 COUNT 0"),
+         S("XAUTOCLAIM str g c abc 0"), S("XCLAIM nokey g c abc 0"), S("XSETID nokey 1"),
+         S("XREAD STREAMS nokey 0"), S("XREAD STREAMS nokey $"), S("XACK nokey g 1"),
+         S("XACK nokey g abc"), S("XPENDING nokey g"), S("XCLAIM nokey g c 0 1"),
+         S("XAUTOCLAIM nokey g c 0 0"), S("XINFO STREAM nokey"), S("XINFO GROUPS nokey"),
+         S("XINFO CONSUMERS nokey g"), S("XGROUP CREATE nokey g 0"),
+         S("XGROUP CREATE nokey g abc"), S("XGROUP CREATE nokey g abc MKSTREAM"),
+         S("XGROUP SETID nokey g 0"), S("XGROUP DESTROY nokey g"),
+         S("XGROUP CREATECONSUMER nokey g c"), S("XGROUP DELCONSUMER nokey g c"),
+         S("XREADGROUP GROUP g c STREAMS nokey >"), S("XADD nokey NOMKSTREAM 1 f v"),
+         S("EXISTS nokey")])
+    # Ids: forms Redis accepts and rejects, 0-0, the top item, the last possible id.
+    add([S("XADD s 0-0 f v"), S("XADD s 0 f v"), S("EXISTS s"), S("XADD s 0-* f v"),
+         S("XADD s 1-1 f v"), S("XADD s 1-1 f v"), S("XADD s 1 f v"), S("XADD s 1-* f v"),
+         S("XADD s +2 f v"), [ "XADD", "s", " 3", "f", "v"], ["XADD", "s", "4 ", "f", "v"],
+         S("XADD s 0x5 f v"), S("XADD s 00006 f v"), S("XADD s 7-01 f v"),
+         S("XADD s 8-+1 f v"), S("XADD s 18446744073709551616 f v"),
+         S("XADD s " + "0" * 40 + "9 f v"), S("XADD s " + "1" * 130 + " f v"), S("XADD s - f v"),
+         S("XADD s + f v"), S("XADD s 10.5 f v"), ["XADD", "s", "", "f", "v"],
+         S("XADD s 11- f v"), S("XADD s -11 f v"), S("XADD s 12-1-1 f v"), S("XADD s abc f v"),
+         S("XADD s 13 f v g"), S("XADD s 13-0 f v g w"), ["XADD", "s", "14", "", ""],
+         ["XADD", "s", "15", "bin\x00", "\xff\x00"], S("XADD s 15-* a 1 b 2 c 3"),
+         S("XLEN s"), S("XRANGE s - +"), S("TYPE s"), S("OBJECT ENCODING s"),
+         S(f"XADD x {MAX_ID} f v"), S("XADD x * f v"), S("XADD x 18446744073709551615-* f v"),
+         S("XADD x 1 f v"), S("XINFO STREAM x")])
+    # Option parsing of XADD and XTRIM.
+    add([S("XADD s MAXLEN -1 20 f v"), S("XADD s MAXLEN abc 20 f v"),
+         S("XADD s MAXLEN = 1 LIMIT 10 20 f v"), S("XADD s MAXLEN ~ 1 MINID 0 20 f v"),
+         S("XADD s LIMIT 5 20 f v"), S("XADD s LIMIT 0 20 f v"),
+         S("XADD s MAXLEN ~ 1 LIMIT -1 21 f v"), S("XADD s MINID abc 22 f v"),
+         S("XADD s NOMKSTREAM nomkstream 23 f v"), S("XADD s FOO 24 f v"),
+         S("XADD s MAXLEN 5"), S("XADD s MAXLEN"), S("XADD s maxlen = 100 25 f v"),
+         S("XTRIM s"), S("XTRIM s FOO"), S("XTRIM s LIMIT 10"), S("XTRIM s MAXLEN -1"),
+         S("XTRIM s MAXLEN = 5 LIMIT 1"), S("XTRIM s MINID abc"), S("XTRIM s MAXLEN 1 MINID 1"),
+         S("XTRIM s MAXLEN ~"), S("XTRIM s MAXLEN 100 FOO"), S("XLEN s")])
+    # Ranges: exclusive bounds, incomplete ids, COUNT.
+    add([S("XRANGE s - +"), S("XRANGE s 7 7"), S("XRANGE s (7 +"), S("XRANGE s - (15"),
+         S("XRANGE s (- +"), S("XRANGE s - (+"), S("XRANGE s ( +"), S("XRANGE s (0-0 +"),
+         S("XRANGE s - (0-0"), S(f"XRANGE s ({MAX_ID} +"), S("XRANGE s - + COUNT 2"),
+         S("XRANGE s - + COUNT 0"), S("XRANGE s - + COUNT -1"), S("XRANGE s - + COUNT abc"),
+         S("XRANGE s - + FOO"), S("XRANGE s - + COUNT"), S("XRANGE s - + COUNT 1 COUNT 3"),
+         S("XREVRANGE s + - COUNT 2"), S("XREVRANGE s (15 -"), S("XREVRANGE s + (8"),
+         S("XRANGE s 10 5"), S("XRANGE s abc +"), S("XREVRANGE s - +"),
+         S("XREVRANGE s 15-1 15-1")])
+    # Trimming: 350 entries are 4 nodes of 100 (and one of 50); ~ keeps whole nodes.
+    add([["XADD", "t", f"{i}-1", "f", f"v{i}"] for i in range(1, 351)])
+    add([S("XINFO STREAM t"), S("XTRIM t MAXLEN ~ 330"), S("XTRIM t MAXLEN ~ 250"),
+         S("XINFO STREAM t"), S("XTRIM t MAXLEN = 245"), S("XINFO STREAM t"),
+         S("XRANGE t - + COUNT 3"), S("XTRIM t MINID 150"), S("XINFO STREAM t"),
+         S("XTRIM t MINID ~ 260"), S("XINFO STREAM t"), S("XTRIM t MAXLEN ~ 10 LIMIT 20"),
+         S("XTRIM t MAXLEN ~ 10 LIMIT 50"), S("XLEN t"), S("XTRIM t MAXLEN ~ 10 LIMIT 0"),
+         S("XINFO STREAM t"), S("XADD t MAXLEN ~ 5 351-1 f v"), S("XLEN t"),
+         S("XDEL t 345-1 346-1 346-1 9999"), S("XDEL t abc"), S("XINFO STREAM t"),
+         S("XDEL t 351-1"), S("XINFO STREAM t"), S("XTRIM t MAXLEN 0"), S("XINFO STREAM t"),
+         S("XADD t 352-1 a b"), S("XINFO STREAM t")])
+    # XDEL, first/max-deleted ids, XSETID.
+    add([S("XADD d 1-1 a 1"), S("XADD d 2-1 a 2"), S("XADD d 3-1 a 3"), S("XDEL d 1-1"),
+         S("XINFO STREAM d"), S("XDEL d 2-1 3-1"), S("XINFO STREAM d"), S("XADD d 4-1 a 4"),
+         S("XINFO STREAM d FULL"), S("XINFO STREAM d FULL COUNT"),
+         S("XINFO STREAM d FULL COUNT 0"), S("XINFO STREAM d FOO"),
+         S("XINFO STREAM d FULL COUNT abc"), S("XINFO STREAM d FULL COUNT -1"),
+         S("XINFO GROUPS d"), S("XINFO CONSUMERS d g"), S("XSETID d 3-0"), S("XSETID d 5-0"),
+         S("XINFO STREAM d"), S("XSETID d 6-0 ENTRIESADDED 0"),
+         S("XSETID d 6-0 ENTRIESADDED -1"), S("XSETID d 6-0 MAXDELETEDID 7-0"),
+         S("XSETID d 6-0 MAXDELETEDID 5-0 ENTRIESADDED 10"), S("XINFO STREAM d"),
+         S("XSETID d 5-9"), S("XSETID d abc"), S("XSETID d 7 FOO"),
+         S("XSETID d 7 ENTRIESADDED"), S("XADD d 6-0 x y"), S("XADD d 6-1 x y"),
+         S("XADD q 5-0 a b"), S("XDEL q 5-0"), S("XSETID q 4-0 ENTRIESADDED 0"),
+         S("XADD q 4-1 a b"), S("XRANGE q - +"), S("XDEL q 4-1"), S("XINFO STREAM q")])
+    # Groups, delivery, PEL, claiming (min-idle 0 or one nothing reaches).
+    add([S("XGROUP CREATE g1 g $"), S("XGROUP CREATE g1 g $ MKSTREAM"),
+         S("XGROUP CREATE g1 g $ MKSTREAM"), S("XGROUP CREATE g1 g2 0 ENTRIESREAD 5"),
+         S("XGROUP CREATE g1 g3 0 ENTRIESREAD -2"), S("XGROUP CREATE g1 g3 0 ENTRIESREAD abc"),
+         S("XGROUP CREATE g1 g3 0 FOO"), S("XGROUP CREATE g1 g3 abc"),
+         S("XGROUP CREATE g1 g3 0 MKSTREAM MKSTREAM MKSTREAM"),
+         S("XGROUP CREATE g1 g4 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM"),
+         S("XGROUP CREATE g1 g5 0 ENTRIESREAD"), S("XGROUP SETID g1 nog 0"),
+         S("XGROUP DESTROY g1 nog"), S("XGROUP DELCONSUMER g1 nog c"),
+         S("XGROUP SETID g1 g 0 ENTRIESREAD"), S("XGROUP SETID g1 g 0 FOO 1"),
+         S("XGROUP SETID g1 g abc"), S("XGROUP SETID g1 g -"), S("XGROUP SETID g1 g +"),
+         S("XGROUP SETID g1 g 5"), S("XGROUP SETID g1 g $ ENTRIESREAD 3"),
+         S("XGROUP SETID g1 g 0 ENTRIESREAD -3"), S("XINFO GROUPS g1"),
+         S("XADD g1 1-1 f 1"), S("XADD g1 2-1 f 2"), S("XADD g1 3-1 f 3"), S("XADD g1 4-1 f 4"),
+         S("XADD g1 5-1 f 5"), S("XGROUP CREATECONSUMER g1 g alice"),
+         S("XGROUP CREATECONSUMER g1 g alice"), S("XINFO GROUPS g1"),
+         S("XREADGROUP GROUP g alice COUNT 2 STREAMS g1 >"), S("XINFO GROUPS g1"),
+         S("XREADGROUP GROUP g bob STREAMS g1 >"), S("XREADGROUP GROUP g bob STREAMS g1 >"),
+         S("XREADGROUP GROUP g alice STREAMS g1 0"), S("XREADGROUP GROUP g alice STREAMS g1 1-1"),
+         S("XREADGROUP GROUP g alice COUNT 1 STREAMS g1 0"), S("XPENDING g1 g"),
+         S("XPENDING g1 g - + 10"), S("XPENDING g1 g - + 10 alice"),
+         S("XPENDING g1 g - + 10 nobody"), S("XPENDING g1 g (1-1 + 2"),
+         S("XPENDING g1 g - (3-1 10"), S("XPENDING g1 g IDLE 100000000 - + 10"),
+         S("XPENDING g1 g IDLE abc - + 10"), S("XPENDING g1 g IDLE 10 - +"),
+         S("XPENDING g1 g - + abc"), S("XPENDING g1 g - + -1"), S("XPENDING g1 g - +"),
+         S("XPENDING g1 g abc + 1"), S("XPENDING g1 nog"), S("XPENDING g1 g - + 10 alice x"),
+         S("XACK g1 g 1-1 9-9 1-1"), S("XACK g1 g abc"), S("XACK g1 nog 1-1"),
+         S("XPENDING g1 g"), S("XDEL g1 2-1"), S("XREADGROUP GROUP g alice STREAMS g1 0"),
+         S("XCLAIM g1 g carol 0 2-1 3-1"), S("XPENDING g1 g"), S("XCLAIM g1 g carol 0 4-1 JUSTID"),
+         S("XCLAIM g1 g carol 0 4-1 RETRYCOUNT 7"), S("XPENDING g1 g - + 10"),
+         S("XCLAIM g1 g carol 0 1-1 FORCE"), S("XCLAIM g1 g carol 0 1-1 FORCE"),
+         S("XCLAIM g1 g carol 0 1-1 FOO"), S("XCLAIM g1 g carol abc 1-1"),
+         S("XCLAIM g1 g carol 0 1-1 IDLE abc"), S("XCLAIM g1 g carol 0 1-1 TIME abc"),
+         S("XCLAIM g1 g carol 0 1-1 RETRYCOUNT abc"), S("XCLAIM g1 g carol 0 1-1 LASTID abc"),
+         S("XCLAIM g1 g carol 0 1-1 LASTID 9-9 JUSTID"), S("XINFO GROUPS g1"),
+         S("XCLAIM g1 nog carol 0 1-1"), S("XCLAIM g1 g carol 0 abc"),
+         S("XCLAIM g1 g dave 100000000 1-1 3-1"), S("XPENDING g1 g"),
+         S("XAUTOCLAIM g1 g dave 0 0"), S("XAUTOCLAIM g1 g erin 0 0 COUNT 1"),
+         S("XAUTOCLAIM g1 g erin 0 0 COUNT 0"), S("XAUTOCLAIM g1 g erin 0 0 COUNT abc"),
+         S("XAUTOCLAIM g1 g erin 0 0 COUNT 576460752303423488"),
+         S("XAUTOCLAIM g1 g erin 0 0 JUSTID"), S("XAUTOCLAIM g1 g erin 0 (0 JUSTID"),
+         S(f"XAUTOCLAIM g1 g erin 0 ({MAX_ID}"), S("XAUTOCLAIM g1 g erin 0 (-"),
+         S("XAUTOCLAIM g1 g erin abc 0"), S("XAUTOCLAIM g1 g erin 0 0 FOO"),
+         S("XAUTOCLAIM g1 nog erin 0 0"), S("XAUTOCLAIM g1 g erin 100000000 - COUNT 2"),
+         S("XREADGROUP GROUP g frank STREAMS g1 >"), S("XADD g1 6-1 f 6"), S("XADD g1 7-1 f 7"),
+         S("XDEL g1 6-1"), S("XREADGROUP GROUP g frank NOACK STREAMS g1 >"),
+         S("XINFO GROUPS g1"), S("XGROUP SETID g1 g 5-1"), S("XINFO GROUPS g1"),
+         S("XREADGROUP GROUP g frank NOACK STREAMS g1 >"), S("XINFO GROUPS g1"),
+         S("XADD g1 8-1 f 8"), S("XREADGROUP GROUP g frank STREAMS g1 >"), S("XDEL g1 8-1"),
+         S("XAUTOCLAIM g1 g erin 0 0 COUNT 3"), S("XAUTOCLAIM g1 g erin 0 0 COUNT 3"),
+         S("XINFO CONSUMERS g1 g"), S("XINFO CONSUMERS g1 nog"),
+         S("XGROUP DELCONSUMER g1 g erin"), S("XGROUP DELCONSUMER g1 g erin"),
+         S("XGROUP DESTROY g1 g2"), S("XGROUP DESTROY g1 g2"), S("XINFO GROUPS g1"),
+         S("XINFO STREAM g1 FULL"), S("XINFO STREAM g1 FULL COUNT 1")])
+    # XREAD / XREADGROUP parsing and several streams.
+    add([S("XREADGROUP GROUP nog a STREAMS g1 >"), S("XREADGROUP GROUP g a STREAMS g1 $"),
+         S("XREADGROUP GROUP g a STREAMS g1"), S("XREADGROUP GROUP g a STREAMS g1 g1 > >"),
+         S("XREADGROUP STREAMS g1 >"), S("XREADGROUP GROUP g a COUNT abc STREAMS g1 >"),
+         S("XREADGROUP GROUP g a BLOCK abc STREAMS g1 >"),
+         S("XREADGROUP GROUP g a BLOCK -1 STREAMS g1 >"),
+         S("XREADGROUP GROUP g a BLOCK 1 STREAMS g1 >"),
+         S("XREADGROUP GROUP g a FOO STREAMS g1 >"), S("XREADGROUP GROUP g a STREAMS g1 abc"),
+         S("XREADGROUP GROUP g STREAMS g1 >"), S("xreadgroup GROUP g a STREAMS g1 0 1"),
+         S("XREAD STREAMS g1 0"), S("XREAD COUNT 2 STREAMS g1 nokey d 0 0 0"),
+         S("XREAD STREAMS g1 $"), S("XREAD BLOCK 1 STREAMS g1 $"), S("XREAD STREAMS g1 >"),
+         S("XREAD GROUP g a STREAMS g1 0"), S("XREAD NOACK STREAMS g1 0"),
+         S("XREAD STREAMS g1 str 0 0"), S("XREAD STREAMS g1 0 1"), S("xread STREAMS g1 0 1"),
+         S("XREAD COUNT 1 BLOCK 0 STREAMS g1 3"), S("XREAD BLOCK 1.5 STREAMS g1 3"),
+         S("XREAD BLOCK 99999999999999999999 STREAMS g1 3"), S("XREAD STREAMS g1 abc"),
+         S("XREAD FOO STREAMS g1 0"), S("XREAD COUNT 1"), S(f"XREAD STREAMS g1 {MAX_ID}"),
+         S("XGROUP CREATE g1 h 0"), S(f"XREADGROUP GROUP h a STREAMS g1 {MAX_ID}"),
+         S("XREADGROUP GROUP h a STREAMS g1 0"), S("XINFO GROUPS g1"),
+         S("XGROUP CREATE e1 g 0 MKSTREAM ENTRIESREAD 3"), S("XINFO GROUPS e1"),
+         S("XINFO STREAM e1"), S("XINFO STREAM e1 FULL")])
+    # Copies and payloads keep groups and pending entries.
+    add([S("COPY g1 g1copy"), S("XINFO STREAM g1copy FULL"), S("RENAME g1copy g1moved"),
+         S("XPENDING g1moved g"), S("TYPE g1moved"), S("DEL g1moved")])
+    return c
+
+
+# --------------------------------------------------------------------------------------------
 # 2. Seeded random sequences
 # --------------------------------------------------------------------------------------------
 
@@ -2116,7 +2343,8 @@ READ_ONLY = {"GET", "MGET", "EXISTS", "TYPE", "KEYS", "TTL", "PTTL", "EXPIRETIME
              "SINTERCARD", "SSCAN", "ZCARD", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK", "ZCOUNT",
              "ZLEXCOUNT", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
              "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZRANDMEMBER", "ZSCAN", "ZUNION", "ZINTER",
-             "ZDIFF", "ZINTERCARD"}
+             "ZDIFF", "ZINTERCARD", "XLEN", "XRANGE", "XREVRANGE", "XREAD", "XPENDING",
+             "XINFO"}
 
 # Lists: list commands favour two keys of the pool (other than the hash ones) and two keys
 # that only list commands (and KEYS, SCAN, FLUSHDB, SWAPDB) name, so some lists live long and
@@ -2153,6 +2381,13 @@ ZSET_BOUNDS = ["-inf", "+inf", "inf", "(-inf", "(+inf", "0", "(0", "1.5", "(2.5"
 ZSET_LEX_BOUNDS = ["-", "+", "[a", "(a", "[b", "(b", "[aa", "(ab", "[", "(", "[w05", "(w1",
                    "[w127", "(w2", "[\xff", "a", "", "[c", "(e", "[+", "[-"]
 
+# Streams: stream commands favour keys of their own (and sometimes any key of the pool, for
+# WRONGTYPE), small groups and consumer pools, and ids from a monotone counter.
+STREAM_FAVOURED = ["xs1", "xs2", "xs3", "hllo"]
+STREAM_GROUPS = ["grp1", "grp2", "nogrp"]
+STREAM_CONSUMERS = ["alice", "bob", "carol"]
+STREAM_FIELDS = ["f", "g", "", "1", "\x00\xff", "x" * 30]
+
 
 class _Transaction(list):
     """Marks the table entry that starts a MULTI ... EXEC block in RandomScript.commands."""
@@ -2166,6 +2401,10 @@ class _ZSetRandom(list):
     """Marks the table entry for ZRANDMEMBER (RandomScript.zset_random)."""
 
 
+class _StreamBatch(list):
+    """A run of XADDs (RandomScript.xadd_many), sent one by one."""
+
+
 class RandomScript:
     """Yields commands; receives the reference reply of each (used only for RANDOMKEY)."""
 
@@ -2173,6 +2412,8 @@ class RandomScript:
         self.rng = rng
         self.lists_ok = lists_ok
         self.rel_seconds = 100000  # strictly increasing relative expiry, in seconds
+        self.stream_ms = 1000      # the ms part of the next explicit stream id
+        self.stream_ids = ["1-1"]  # recent ids, for ranges, XDEL, XACK, XCLAIM
 
     def key(self):
         return self.rng.choice(KEYS_POOL)
@@ -2685,12 +2926,196 @@ class RandomScript:
                                       ["ZRANDMEMBER"], ["ZREM", k()], ["ZINTERCARD", "1"]])),
         ]
 
+    def xkey(self):
+        if self.rng.random() < 0.85:
+            return self.rng.choice(STREAM_FAVOURED)
+        return self.key()
+
+    def xid(self):
+        """A recent id (or a near one), sometimes an id form that is not one."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.04:
+            return rng.choice(["abc", "-1", "1-", "", "1.5", "0x10"])
+        if r < 0.1:
+            return rng.choice(["0", "0-0", "0-1", "1", str(self.stream_ms), MAX_ID])
+        ms, seq = self.rng.choice(self.stream_ids[-40:]).split("-")
+        if r < 0.25:
+            return ms
+        if r < 0.35:
+            return f"{ms}-{int(seq) + 1}"
+        return f"{ms}-{seq}"
+
+    def xbound(self, end):
+        rng = self.rng
+        r = rng.random()
+        if r < 0.25:
+            return "+" if end else "-"
+        if r < 0.35:
+            return "(" + self.xid()
+        return self.xid()
+
+    def xadd(self):
+        rng = self.rng
+        k = self.xkey()
+        opts = []
+        if rng.random() < 0.25:
+            how = rng.choice([[], ["="], ["~"]])
+            if rng.random() < 0.7:
+                opts = ["MAXLEN"] + how + [rng.choice(["0", "1", "3", "10", "50", "150", "-1"])]
+            else:
+                opts = ["MINID"] + how + [self.xid()]
+            if how == ["~"] and rng.random() < 0.3:
+                opts += ["LIMIT", rng.choice(["0", "1", "100", "-1"])]
+        if rng.random() < 0.05:
+            opts = ["NOMKSTREAM"] + opts
+        r = rng.random()
+        if r < 0.75:
+            self.stream_ms += rng.choice([0, 1, 1, 2, 7])
+            seq = rng.choice([0, 1, 2]) if r < 0.6 else "*"
+            ident = f"{self.stream_ms}-{seq}"
+        elif r < 0.9:
+            ident = self.xid()  # an old id: the top-item error, usually
+        else:
+            ident = rng.choice(["0-0", "0", "abc", "*0", MAX_ID])
+        n = rng.choice([1, 1, 1, 2, 3])
+        fields = []
+        for _ in range(n):
+            fields += [rng.choice(STREAM_FIELDS), self.val()]
+        if rng.random() < 0.02:
+            fields = fields[:-1]
+        cmd = ["XADD", k] + opts + [ident] + fields
+        return cmd
+
+    def xadd_many(self):
+        """Enough entries at once to fill more than one 100-entry node."""
+        rng = self.rng
+        k = self.xkey()
+        cmds = []
+        for _ in range(rng.choice([50, 120, 250])):
+            self.stream_ms += 1
+            cmds.append(["XADD", k, f"{self.stream_ms}-0", "f", str(self.stream_ms)])
+        return cmds
+
+    def stream_table(self):
+        rng = self.rng
+        k, g, c = self.xkey, lambda: rng.choice(STREAM_GROUPS), lambda: rng.choice(STREAM_CONSUMERS)
+
+        def count():
+            return ["COUNT", rng.choice(["0", "1", "2", "5", "-1", "abc"])] if rng.random() < 0.5 \
+                else []
+
+        def xrange():
+            name = rng.choice(["XRANGE", "XREVRANGE"])
+            lo, hi = self.xbound(False), self.xbound(True)
+            if name == "XREVRANGE":
+                lo, hi = hi, lo
+            return [name, k(), lo, hi] + count()
+
+        def xread():
+            keys = [k() for _ in range(rng.randint(1, 2))]
+            ids = [rng.choice(["0", "$", self.xid()]) for _ in keys]
+            opts = count()
+            if rng.random() < 0.1:
+                opts += ["BLOCK", rng.choice(["1", "abc", "-1"])]
+            return ["XREAD"] + opts + ["STREAMS"] + keys + ids
+
+        def xreadgroup():
+            keys = [k() for _ in range(rng.randint(1, 2))]
+            ids = [rng.choice([">", ">", ">", "0", self.xid()]) for _ in keys]
+            opts = count()
+            if rng.random() < 0.2:
+                opts.append("NOACK")
+            if rng.random() < 0.05:
+                opts += ["BLOCK", "1"]
+            return ["XREADGROUP", "GROUP", g(), c()] + opts + ["STREAMS"] + keys + ids
+
+        def xgroup():
+            r = rng.random()
+            if r < 0.4:
+                start = rng.choice(["0", "$", self.xid()])
+                opts = []
+                if rng.random() < 0.5:
+                    opts.append("MKSTREAM")
+                if rng.random() < 0.2:
+                    opts += ["ENTRIESREAD", rng.choice(["0", "3", "-1", "-2"])]
+                return ["XGROUP", "CREATE", k(), g(), start] + opts
+            if r < 0.6:
+                opts = ["ENTRIESREAD", rng.choice(["0", "2", "-1"])] if rng.random() < 0.3 else []
+                return ["XGROUP", "SETID", k(), g(), rng.choice(["0", "$", self.xid()])] + opts
+            if r < 0.7:
+                return ["XGROUP", "DESTROY", k(), g()]
+            if r < 0.85:
+                return ["XGROUP", "CREATECONSUMER", k(), g(), c()]
+            return ["XGROUP", "DELCONSUMER", k(), g(), c()]
+
+        def xpending():
+            if rng.random() < 0.5:
+                return ["XPENDING", k(), g()]
+            opts = ["IDLE", rng.choice(["0", "100000000"])] if rng.random() < 0.2 else []
+            tail = [c()] if rng.random() < 0.3 else []
+            return (["XPENDING", k(), g()] + opts
+                    + [self.xbound(False), self.xbound(True), rng.choice(["1", "3", "10"])] + tail)
+
+        def xclaim():
+            ids = [self.xid() for _ in range(rng.randint(1, 3))]
+            opts = []
+            for opt in rng.sample(["JUSTID", "FORCE", "RETRYCOUNT", "LASTID", "IDLE"],
+                                  rng.randint(0, 2)):
+                if opt == "RETRYCOUNT":
+                    opts += [opt, rng.choice(["0", "5"])]
+                elif opt == "LASTID":
+                    opts += [opt, self.xid()]
+                elif opt == "IDLE":
+                    opts += [opt, rng.choice(["0", "1000"])]
+                else:
+                    opts.append(opt)
+            return ["XCLAIM", k(), g(), c(), rng.choice(["0", "0", "100000000"])] + ids + opts
+
+        def xautoclaim():
+            opts = ["COUNT", rng.choice(["1", "2", "10", "0"])] if rng.random() < 0.5 else []
+            if rng.random() < 0.3:
+                opts.append("JUSTID")
+            return (["XAUTOCLAIM", k(), g(), c(), rng.choice(["0", "0", "100000000"]),
+                     rng.choice(["0", "-", self.xid()])] + opts)
+
+        def xtrim():
+            how = rng.choice([[], ["="], ["~"]])
+            if rng.random() < 0.6:
+                cmd = ["XTRIM", k(), "MAXLEN"] + how + [rng.choice(["0", "2", "10", "100"])]
+            else:
+                cmd = ["XTRIM", k(), "MINID"] + how + [self.xid()]
+            if how == ["~"] and rng.random() < 0.3:
+                cmd += ["LIMIT", rng.choice(["0", "10", "100"])]
+            return cmd
+
+        return [
+            (6, self.xadd),
+            (0.15, lambda: _StreamBatch(self.xadd_many())),
+            (1.5, lambda: ["XLEN", k()]),
+            (3, xrange),
+            (2, xread),
+            (2, lambda: ["XDEL", k()] + [self.xid() for _ in range(rng.randint(1, 3))]),
+            (1.5, xtrim),
+            (2.5, xgroup),
+            (3, xreadgroup),
+            (2, lambda: ["XACK", k(), g()] + [self.xid() for _ in range(rng.randint(1, 3))]),
+            (2, xpending),
+            (1.5, xclaim),
+            (1.2, xautoclaim),
+            (1.5, lambda: rng.choice([["XINFO", "STREAM", k()], ["XINFO", "GROUPS", k()],
+                                      ["XINFO", "CONSUMERS", k(), g()],
+                                      ["XINFO", "STREAM", k(), "FULL", "COUNT", "3"]])),
+            (0.5, lambda: ["XSETID", k(), self.xid()] + rng.choice(
+                [[], ["ENTRIESADDED", rng.choice(["0", "1000"])], ["MAXDELETEDID", self.xid()]])),
+        ]
+
     def queueable(self, makers, weights):
         """A random command whose reply does not depend on anything but the data: no HELLO,
         no SCAN cursor walks and no follow-up that needs the reference's reply."""
         for _ in range(100):
             cmd = self.rng.choices(makers, weights)[0]()
-            if (isinstance(cmd, (_Transaction, _SetRandom, _ZSetRandom, ScanAll))
+            if (isinstance(cmd, (_Transaction, _SetRandom, _ZSetRandom, ScanAll, _StreamBatch))
                     or cmd[0] == "HELLO"):
                 continue
             cmd[0] = self.randcase(cmd[0])
@@ -2850,6 +3275,7 @@ class RandomScript:
         table += self.set_table()
         # Sorted sets have the most commands and two encodings to reach: weighted up.
         table += [(w * ZSET_WEIGHT, m) for w, m in self.zset_table()]
+        table += self.stream_table()
         table.append((2.5, lambda: _Transaction(["MULTI"])))
         weights = [w for w, _ in table]
         makers = [m for _, m in table]
@@ -2863,6 +3289,15 @@ class RandomScript:
                 continue
             if isinstance(cmd, _ZSetRandom):
                 yield from self.zset_random()
+                continue
+            if isinstance(cmd, _StreamBatch):
+                for c in cmd:
+                    yield c
+                continue
+            if cmd[0] == "XADD" and cmd[-1] != "*":
+                reply = yield cmd
+                if reply and reply.startswith(b"$") and not reply.startswith(b"$-"):
+                    self.stream_ids.append(reply.split(b"\r\n")[1].decode())
                 continue
             if (cmd[0] in ("LPUSH", "RPUSH", "LINSERT", "LSET", "LREM", "LTRIM", "LMOVE")
                     and rng.random() < 0.3):
