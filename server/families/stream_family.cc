@@ -515,6 +515,7 @@ struct XReadRequest {
   int64_t block = -1;  // -1: no BLOCK; else ms, 0 = forever
   std::vector<std::string_view> keys;
   std::vector<StreamId> ids;
+  size_t ids_at = 0;  // where the ids start in the arguments
 };
 
 // Parses and validates the request (keys, groups and ids), replying any error; false then.
@@ -546,6 +547,7 @@ bool ParseXRead(CmdArgs args, CommandContext& ctx, bool group_mode, XReadRequest
         return false;
       }
       streams_count /= 2;
+      req->ids_at = streams_arg + streams_count;
       break;
     } else if (EqualsNoCase(o, "GROUP") && more >= 2) {
       if (!group_mode) {
@@ -741,7 +743,17 @@ void XReadGeneric(CmdArgs args, CommandContext& ctx, bool group_mode) {
   XReadRequest req;
   if (!ParseXRead(args, ctx, group_mode, &req)) return;
   if (ServeXRead(ctx, req)) return;
-  // Blocking: served immediately until the engine has blocked clients (issue 3).
+  if (req.block >= 0) {
+    // The wait runs the command again: '$' must keep meaning the last id of now, so the
+    // command that waits names the ids it resolved to.
+    std::vector<std::string> resolved(args.begin(), args.end());
+    for (size_t i = 0; i < req.ids.size(); ++i) {
+      if (resolved[req.ids_at + i] == "$") resolved[req.ids_at + i] = req.ids[i].ToString();
+    }
+    std::vector<std::string_view> waiting(resolved.begin(), resolved.end());
+    int64_t deadline = req.block > 0 ? ctx.now_ms() + req.block : 0;
+    if (ctx.Block(waiting, ObjType::kStream, req.keys, deadline, true)) return;
+  }
   ctx.reply().NullArray();
 }
 
