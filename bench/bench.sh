@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Ember vs Redis, side by side on loopback: throughput (redis-benchmark) and memory per key.
 #   bench/bench.sh [--quick]        EMBER_BIN=path/to/ember-server (default build/server/ember-server)
+#   BENCH_TESTS="zadd zpopmin" bench/bench.sh   runs only those redis-benchmark tests
 # Both servers are started here on free ports and killed by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,8 @@ cd "$(dirname "$0")/.."
 EMBER_BIN=$(realpath -s "${EMBER_BIN:-build/server/ember-server}")
 REQS=200000 ROUNDS=3 KEYS=1000000
 if [[ ${1:-} == --quick ]]; then REQS=20000 ROUNDS=1 KEYS=100000; fi
-TESTS=(set get incr mset hset lpush rpush lpop rpop sadd spop lrange_100) PIPES=(1 16)
+read -r -a TESTS <<<"${BENCH_TESTS:-set get incr mset hset lpush rpush lpop rpop sadd spop zadd zpopmin lrange_100}"
+PIPES=(1 16)
 
 for i in $(seq 600); do   # Redis packages may still be installing: wait up to 10 minutes
   [[ -x /usr/bin/redis-benchmark && -x /usr/bin/redis-cli && -x /usr/bin/redis-server ]] && break

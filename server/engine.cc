@@ -86,6 +86,16 @@ Engine::Engine(const Clock* clock)
 
 Engine::~Engine() = default;
 
+namespace {
+// notify-keyspace-events letters, in the order Redis 7.0 spells a setting back.
+const std::pair<uint32_t, char> kNotifyChars[] = {
+    {Engine::kNotifyGeneric, 'g'},  {Engine::kNotifyString, '$'},  {Engine::kNotifyList, 'l'},
+    {Engine::kNotifySet, 's'},      {Engine::kNotifyHash, 'h'},    {Engine::kNotifyZSet, 'z'},
+    {Engine::kNotifyExpired, 'x'},  {Engine::kNotifyEvicted, 'e'}, {Engine::kNotifyStream, 't'},
+    {Engine::kNotifyModule, 'd'},   {Engine::kNotifyNew, 'n'},     {Engine::kNotifyKeyspace, 'K'},
+    {Engine::kNotifyKeyevent, 'E'}, {Engine::kNotifyKeyMiss, 'm'}};
+}  // namespace
+
 void Engine::RegisterConfig() {
   auto& t = config_table_;
   auto& c = config_;
@@ -208,76 +218,37 @@ void Engine::RegisterConfig() {
   t.AddCustom(
       "notify-keyspace-events", "", true, false,
       [&c](std::string_view v) -> std::optional<std::string> {
-        uint32_t flags = 0;
+        // Redis 7.0's keyspaceEventsStringToFlags and its spelling back.
         constexpr uint32_t kAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
                                   kNotifyHash | kNotifyZSet | kNotifyExpired | kNotifyEvicted |
-                                  kNotifyStream;
+                                  kNotifyStream | kNotifyModule;
+        uint32_t flags = 0;
         for (char ch : v) {
-          switch (ch) {
-            case 'A':
-              flags |= kAll;
-              break;
-            case 'g':
-              flags |= kNotifyGeneric;
-              break;
-            case '$':
-              flags |= kNotifyString;
-              break;
-            case 'l':
-              flags |= kNotifyList;
-              break;
-            case 's':
-              flags |= kNotifySet;
-              break;
-            case 'h':
-              flags |= kNotifyHash;
-              break;
-            case 'z':
-              flags |= kNotifyZSet;
-              break;
-            case 'x':
-              flags |= kNotifyExpired;
-              break;
-            case 'e':
-              flags |= kNotifyEvicted;
-              break;
-            case 't':
-              flags |= kNotifyStream;
-              break;
-            case 'K':
-              flags |= kNotifyKeyspace;
-              break;
-            case 'E':
-              flags |= kNotifyKeyevent;
-              break;
-            default:
-              return "Invalid event class character. Use 'Ag$lshzxeKEt'.";
+          if (ch == 'A') {
+            flags |= kAll;
+            continue;
           }
+          auto it = std::find_if(std::begin(kNotifyChars), std::end(kNotifyChars),
+                                 [&](const auto& p) { return p.second == ch; });
+          if (it == std::end(kNotifyChars)) {
+            return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+          }
+          flags |= it->first;
         }
-        // Without K or E nothing would be published: Redis then stores no flags at all.
-        if (!(flags & (kNotifyKeyspace | kNotifyKeyevent))) flags = 0;
         c.notify_flags = flags;
         return std::nullopt;
       },
       [&c] {
-        uint32_t f = c.notify_flags.load();
         constexpr uint32_t kAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
                                   kNotifyHash | kNotifyZSet | kNotifyExpired | kNotifyEvicted |
-                                  kNotifyStream;
+                                  kNotifyStream | kNotifyModule;
+        uint32_t f = c.notify_flags.load();
         std::string out;
-        if ((f & kAll) == kAll) {
-          out = "A";
-        } else {
-          const std::pair<uint32_t, char> classes[] = {
-              {kNotifyGeneric, 'g'}, {kNotifyString, '$'},  {kNotifyList, 'l'},
-              {kNotifySet, 's'},     {kNotifyHash, 'h'},    {kNotifyZSet, 'z'},
-              {kNotifyExpired, 'x'}, {kNotifyEvicted, 'e'}, {kNotifyStream, 't'}};
-          for (auto [bit, ch] : classes) {
-            if (f & bit) out += ch;
-          }
+        if ((f & kAll) == kAll) out = "A";
+        for (const auto& [bit, ch] : kNotifyChars) {
+          bool in_all = (bit & kAll) != 0;
+          if ((f & bit) && !(in_all && (f & kAll) == kAll)) out += ch;
         }
-        if (f & kNotifyKeyspace) out += 'K';
-        if (f & kNotifyKeyevent) out += 'E';
         return out;
       });
   t.AddInt("io-threads", &c.io_threads, 0, 0, 128, false);
@@ -412,6 +383,18 @@ void Engine::Notify(uint32_t cls, std::string_view event, int db, std::string_vi
   if (flags & kNotifyKeyevent) {
     Publish(prefix + "event@" + std::to_string(db) + "__:" + std::string(event), key);
   }
+}
+
+void Engine::NotifyAfterCommand(std::string_view event, int db, std::string_view key) {
+  if (config_.notify_flags.load(std::memory_order_relaxed) & kNotifyGeneric) {
+    deferred_events_.push_back({std::string(event), db, std::string(key)});
+  }
+}
+
+void Engine::FlushDeferredEvents() {
+  std::vector<DeferredEvent> events;
+  events.swap(deferred_events_);
+  for (const auto& e : events) Notify(kNotifyGeneric, e.event, e.db, e.key);
 }
 
 // Events come from the effects commands record: the event of a command that propagates as
@@ -607,6 +590,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   ++exec_depth_;
   cmd->handler(args, ctx);
   --exec_depth_;
+  if (!deferred_events_.empty()) FlushDeferredEvents();
   current_client_ = outer_client;
   current_rb_ = outer_rb;
   // A write that changed data touches its keys for WATCH. (A read that only expired a key was
@@ -672,6 +656,7 @@ void Engine::RerunBlocked(ClientState& c) {
   cmd->handler(CmdArgs(args.data(), args.size()), ctx);
   --exec_depth_;
   rerunning_ = nullptr;
+  if (!deferred_events_.empty()) FlushDeferredEvents();
   if (out.empty()) return;  // still nothing for it: it keeps its place
   if (journal_.dirty() != dirty_before) TouchKeysOf(*cmd, c.db, CmdArgs(args.data(), args.size()));
   ++cmd->calls;

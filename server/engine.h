@@ -246,9 +246,15 @@ class Engine : public KeyspaceListener {
     kNotifyExpired = 1 << 8,   // x
     kNotifyEvicted = 1 << 9,   // e
     kNotifyStream = 1 << 10,   // t
+    kNotifyModule = 1 << 11,   // d (accepted; Ember has no modules)
+    kNotifyNew = 1 << 12,      // n (accepted, not produced)
+    kNotifyKeyMiss = 1 << 13,  // m (accepted, not produced)
   };
   // Publishes `event` for `key` on __keyspace@db__:key and __keyevent@db__:event as enabled.
   void Notify(uint32_t cls, std::string_view event, int db, std::string_view key);
+  // A generic event sent once the running command has sent its own (the "del" of a key a pop
+  // emptied comes after the "lpop").
+  void NotifyAfterCommand(std::string_view event, int db, std::string_view key);
 
   // Pub/Sub. Subscribe/Unsubscribe return whether the subscription changed.
   bool Subscribe(ClientState& c, std::string_view channel, bool pattern);
@@ -319,6 +325,13 @@ class Engine : public KeyspaceListener {
   int exec_depth_ = 0;                // nesting of ExecuteInBatch (EXEC runs its queue inside)
   ClientState* current_client_ = nullptr;
   ReplyBuilder* current_rb_ = nullptr;
+  struct DeferredEvent {
+    std::string event;
+    int db;
+    std::string key;
+  };
+  std::vector<DeferredEvent> deferred_events_;
+  void FlushDeferredEvents();
   std::unordered_map<std::string, std::vector<ClientState*>> channels_;
   std::map<std::string, std::vector<ClientState*>> patterns_;
   uint64_t next_client_id_ = 1;

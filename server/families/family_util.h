@@ -50,7 +50,8 @@ inline bool ParseIntArg(CommandContext& ctx, std::string_view s, int64_t* out,
 template <typename Collection>
 void Settle(CommandContext& ctx, Db& db, std::string_view key, Collection* c, size_t bytes_before) {
   ctx.keyspace().AddDataBytes(int64_t(c->bytes()) - int64_t(bytes_before));
-  if (c->size() == 0) db.Delete(key);
+  if (c->size() == 0 && db.Delete(key))
+    ctx.engine().NotifyAfterCommand("del", ctx.client().db, key);
 }
 
 // A negative count to SRANDMEMBER / HRANDFIELD asks for that many random picks with
@@ -61,6 +62,37 @@ inline bool CheckRandomPicks(CommandContext& ctx, int64_t count) {
   if (count >= -kMaxRandomPicks) return true;
   ctx.reply().Error("value is out of range");
   return false;
+}
+
+// HRANDFIELD / ZRANDMEMBER key [count [WITHVALUES|WITHSCORES]]: `with_word` names the flag.
+// Replies the error and returns false.
+struct RandomRequest {
+  bool with_count = false;
+  bool with_values = false;
+  int64_t count = 0;
+};
+inline bool ParseRandomRequest(CommandContext& ctx, CmdArgs args, std::string_view with_word,
+                               RandomRequest* req) {
+  req->with_count = args.size() >= 3;
+  if (!req->with_count) return true;
+  if (!ParseIntArg(ctx, args[2], &req->count)) return false;
+  if (req->count < -INT64_MAX) {
+    ctx.reply().Error(
+        "value is out of range, value must between -9223372036854775807 and "
+        "9223372036854775807");
+    return false;
+  }
+  if (args.size() == 4 && EqualsNoCase(args[3], with_word)) {
+    req->with_values = true;
+    if (req->count < -INT64_MAX / 2 || req->count > INT64_MAX / 2) {
+      ctx.reply().Error("value is out of range");
+      return false;
+    }
+  } else if (args.size() >= 4) {
+    ctx.reply().Error(errors::kSyntax);
+    return false;
+  }
+  return true;
 }
 
 // A pop count, as Redis's getPositiveLongFromObjectOrReply: one message for every failure.

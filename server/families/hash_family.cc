@@ -207,24 +207,10 @@ void CmdHVals(CmdArgs args, CommandContext& ctx) { ReplyAll(args, ctx, Part::kVa
 void CmdHGetAll(CmdArgs args, CommandContext& ctx) { ReplyAll(args, ctx, Part::kBoth); }
 
 void CmdHRandField(CmdArgs args, CommandContext& ctx) {
-  int64_t count = 0;
-  bool with_count = args.size() >= 3, with_values = false;
-  if (with_count) {
-    if (!ParseIntArg(ctx, args[2], &count)) return;
-    if (count < -INT64_MAX) {
-      return ctx.reply().Error(
-          "value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-    }
-    if (args.size() == 4 && EqualsNoCase(args[3], "WITHVALUES")) {
-      with_values = true;
-      if (count < -INT64_MAX / 2 || count > INT64_MAX / 2) {
-        return ctx.reply().Error("value is out of range");
-      }
-    } else if (args.size() >= 4) {
-      return ctx.reply().Error(errors::kSyntax);
-    }
-  }
+  RandomRequest req;
+  if (!ParseRandomRequest(ctx, args, "WITHVALUES", &req)) return;
+  bool with_count = req.with_count, with_values = req.with_values;
+  int64_t count = req.count;
   bool stop;
   HashValue* h = ReadHash(ctx, args[1], &stop);
   if (stop) return;

@@ -218,7 +218,9 @@ void BlockingMove(CmdArgs args, CommandContext& ctx, End from, End to, std::stri
   ListValue* src = FindList(ctx, args[1], &stop, false);
   if (stop) return;
   if (src != nullptr) return MoveGeneric(ctx, args[1], args[2], from, to);
-  if (ctx.Block(args, ObjType::kList, args.subspan(1, 1), deadline, false)) return;
+  // Redis 7.0 times a blocked BLMOVE out with a null array, though it answers a null bulk
+  // when it can't wait.
+  if (ctx.Block(args, ObjType::kList, args.subspan(1, 1), deadline, true)) return;
   ctx.reply().Null();
 }
 

@@ -65,7 +65,7 @@ void CmdPubsubChannels(CmdArgs args, CommandContext& ctx) {
 
 void CmdPubsubNumSub(CmdArgs args, CommandContext& ctx) {
   const auto& channels = ctx.engine().pubsub_channels();
-  ctx.reply().MapHeader(args.size() - 2);
+  ctx.reply().ArrayHeader(2 * (args.size() - 2));  // a flat array in RESP3 too, as Redis 7.0
   for (size_t i = 2; i < args.size(); ++i) {
     auto it = channels.find(std::string(args[i]));
     ctx.reply().Bulk(args[i]);

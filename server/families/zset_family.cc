@@ -674,24 +674,10 @@ void CmdBZMPop(CmdArgs a, CommandContext& c) { MPopGeneric(a, c, true); }
 // ZRANDMEMBER, ZSCAN
 
 void CmdZRandMember(CmdArgs args, CommandContext& ctx) {
-  int64_t count = 0;
-  bool with_count = args.size() >= 3, withscores = false;
-  if (with_count) {
-    if (!ParseIntArg(ctx, args[2], &count)) return;
-    if (count < -INT64_MAX) {
-      return ctx.reply().Error(
-          "value is out of range, value must between -9223372036854775807 and "
-          "9223372036854775807");
-    }
-    if (args.size() == 4 && EqualsNoCase(args[3], "WITHSCORES")) {
-      withscores = true;
-      if (count < -INT64_MAX / 2 || count > INT64_MAX / 2) {
-        return ctx.reply().Error("value is out of range");
-      }
-    } else if (args.size() >= 4) {
-      return ctx.reply().Error(errors::kSyntax);
-    }
-  }
+  RandomRequest req;
+  if (!ParseRandomRequest(ctx, args, "WITHSCORES", &req)) return;
+  bool with_count = req.with_count, withscores = req.with_values;
+  int64_t count = req.count;
   bool stop;
   ZSetValue* z = FindZSet(ctx, args[1], &stop, true);
   if (stop) return;

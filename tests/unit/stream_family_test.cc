@@ -89,8 +89,11 @@ TEST_F(StreamFamilyTest, ReadFromSeveralStreams) {
   EXPECT_EQ(Run({"XREAD", "COUNT", "1", "STREAMS", "a", "b", "nokey", "0", "0", "0"}),
             "[[a, [[1-1, [f, a1]]]], [b, [[2-1, [f, b1]]]]]");
   EXPECT_EQ(Run({"XREAD", "STREAMS", "a", "$"}), "(nil)");
-  // Nothing to serve with BLOCK: the timeout's reply, at once for now.
-  EXPECT_EQ(Run({"XREAD", "BLOCK", "100", "STREAMS", "a", "$"}), "(nil)");
+  // Nothing to serve with BLOCK: the client waits (no reply) until its deadline.
+  EXPECT_EQ(RunRaw({"XREAD", "BLOCK", "100", "STREAMS", "a", "$"}), "");
+  clock_.Advance(std::chrono::milliseconds(101));
+  engine_.ExpireBlocked();
+  EXPECT_EQ(client_.delivered, "*-1\r\n");
   EXPECT_EQ(Run({"XREAD", "BLOCK", "-1", "STREAMS", "a", "$"}), "ERR timeout is negative");
   EXPECT_EQ(Run({"XREAD", "BLOCK", "x", "STREAMS", "a", "$"}),
             "ERR timeout is not an integer or out of range");
