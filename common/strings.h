@@ -13,6 +13,14 @@ bool EqualsNoCase(std::string_view a, std::string_view b);
 std::string ToLower(std::string_view s);
 std::string ToUpper(std::string_view s);
 
+// Concatenates strings and string views (C++20 has no string + string_view).
+template <typename... Parts>
+std::string StrCat(const Parts&... parts) {
+  std::string out;
+  (out.append(std::string_view(parts)), ...);
+  return out;
+}
+
 // Strict integer parsing with Redis's string2ll rules: optional '-', no '+', no spaces, no leading
 // zeros, must fit in int64.
 std::optional<int64_t> ParseInt64(std::string_view s);

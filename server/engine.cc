@@ -87,6 +87,12 @@ Engine::Engine(const Clock* clock)
 Engine::~Engine() = default;
 
 namespace {
+// The classes notify-keyspace-events' "A" stands for (Redis 7.0 counts modules in).
+constexpr uint32_t kNotifyAll =
+    Engine::kNotifyGeneric | Engine::kNotifyString | Engine::kNotifyList | Engine::kNotifySet |
+    Engine::kNotifyHash | Engine::kNotifyZSet | Engine::kNotifyExpired | Engine::kNotifyEvicted |
+    Engine::kNotifyStream | Engine::kNotifyModule;
+
 // notify-keyspace-events letters, in the order Redis 7.0 spells a setting back.
 const std::pair<uint32_t, char> kNotifyChars[] = {
     {Engine::kNotifyGeneric, 'g'},  {Engine::kNotifyString, '$'},  {Engine::kNotifyList, 'l'},
@@ -219,13 +225,10 @@ void Engine::RegisterConfig() {
       "notify-keyspace-events", "", true, false,
       [&c](std::string_view v) -> std::optional<std::string> {
         // Redis 7.0's keyspaceEventsStringToFlags and its spelling back.
-        constexpr uint32_t kAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
-                                  kNotifyHash | kNotifyZSet | kNotifyExpired | kNotifyEvicted |
-                                  kNotifyStream | kNotifyModule;
         uint32_t flags = 0;
         for (char ch : v) {
           if (ch == 'A') {
-            flags |= kAll;
+            flags |= kNotifyAll;
             continue;
           }
           auto it = std::find_if(std::begin(kNotifyChars), std::end(kNotifyChars),
@@ -239,15 +242,12 @@ void Engine::RegisterConfig() {
         return std::nullopt;
       },
       [&c] {
-        constexpr uint32_t kAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
-                                  kNotifyHash | kNotifyZSet | kNotifyExpired | kNotifyEvicted |
-                                  kNotifyStream | kNotifyModule;
         uint32_t f = c.notify_flags.load();
         std::string out;
-        if ((f & kAll) == kAll) out = "A";
+        bool all = (f & kNotifyAll) == kNotifyAll;
+        if (all) out = "A";
         for (const auto& [bit, ch] : kNotifyChars) {
-          bool in_all = (bit & kAll) != 0;
-          if ((f & bit) && !(in_all && (f & kAll) == kAll)) out += ch;
+          if ((f & bit) && !(all && (bit & kNotifyAll))) out += ch;
         }
         return out;
       });
@@ -277,8 +277,7 @@ void Engine::RegisterClient(ClientState* c) {
 void Engine::UnregisterClient(ClientState* c) {
   Unwatch(*c);
   if (c->block) RemoveBlock(*c);
-  while (!c->channels.empty()) Unsubscribe(*c, std::string(c->channels.back()), false);
-  while (!c->patterns.empty()) Unsubscribe(*c, std::string(c->patterns.back()), true);
+  UnsubscribeAll(*c);
   clients_.erase(c->id);
 }
 
@@ -716,6 +715,11 @@ bool Engine::Subscribe(ClientState& c, std::string_view channel, bool pattern) {
   return true;
 }
 
+void Engine::UnsubscribeAll(ClientState& c) {
+  while (!c.channels.empty()) Unsubscribe(c, std::string(c.channels.back()), false);
+  while (!c.patterns.empty()) Unsubscribe(c, std::string(c.patterns.back()), true);
+}
+
 bool Engine::Unsubscribe(ClientState& c, std::string_view channel, bool pattern) {
   auto& mine = pattern ? c.patterns : c.channels;
   auto pos = std::find(mine.begin(), mine.end(), channel);
@@ -752,15 +756,13 @@ int64_t Engine::Publish(std::string_view channel, std::string_view message) {
     ++receivers;
   };
   if (auto it = channels_.find(std::string(channel)); it != channels_.end()) {
-    std::vector<ClientState*> subscribers = it->second;  // a full buffer may drop one
-    for (ClientState* c : subscribers) send(c, {"message", channel, message});
+    for (ClientState* c : it->second) send(c, {"message", channel, message});
   }
   for (const auto& [pattern, clients] : patterns_) {
     if (!GlobMatch(pattern, channel)) continue;
     encoded[0].clear();
     encoded[1].clear();
-    std::vector<ClientState*> subscribers = clients;
-    for (ClientState* c : subscribers) send(c, {"pmessage", pattern, channel, message});
+    for (ClientState* c : clients) send(c, {"pmessage", pattern, channel, message});
   }
   return receivers;
 }

@@ -259,8 +259,10 @@ class Engine : public KeyspaceListener {
   // Pub/Sub. Subscribe/Unsubscribe return whether the subscription changed.
   bool Subscribe(ClientState& c, std::string_view channel, bool pattern);
   bool Unsubscribe(ClientState& c, std::string_view channel, bool pattern);
+  void UnsubscribeAll(ClientState& c);
   // Sends `message` to the channel's subscribers and matching patterns; returns how many
-  // received it.
+  // received it. Delivery never unsubscribes anyone on the spot (a client over its output
+  // limit is closed from its own thread), so the registries stay put while they are walked.
   int64_t Publish(std::string_view channel, std::string_view message);
   const std::unordered_map<std::string, std::vector<ClientState*>>& pubsub_channels() const {
     return channels_;

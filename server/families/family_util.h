@@ -150,6 +150,43 @@ inline bool ParseBlockTimeout(CommandContext& ctx, std::string_view arg, int64_t
   return true;
 }
 
+// LMPOP / ZMPOP `numkeys key... WHERE [COUNT n]`, and BLMPOP / BZMPOP with the timeout before
+// numkeys, checked in Redis's order: numkeys, WHERE (`valid_where`), options, timeout. Replies
+// the error and returns false.
+struct MPopArgs {
+  CmdArgs keys;
+  int64_t count = 1;
+  int64_t deadline_ms = 0;
+};
+template <typename ValidWhere>
+bool ParseMPop(CommandContext& ctx, CmdArgs args, bool blocking, ValidWhere&& valid_where,
+               MPopArgs* out) {
+  size_t numkeys_at = blocking ? 2 : 1;
+  int64_t numkeys;
+  if (!ParseBounded(ctx, args[numkeys_at], 1, "numkeys should be greater than 0", &numkeys)) {
+    return false;
+  }
+  size_t where_at = numkeys_at + 1 + size_t(numkeys);
+  if (numkeys > int64_t(args.size()) || where_at >= args.size() || !valid_where(args[where_at])) {
+    ctx.reply().Error(errors::kSyntax);
+    return false;
+  }
+  out->keys = args.subspan(numkeys_at + 1, size_t(numkeys));
+  bool has_count = false;
+  for (size_t j = where_at + 1; j < args.size(); ++j) {
+    if (!has_count && EqualsNoCase(args[j], "COUNT") && j + 1 < args.size()) {
+      if (!ParseBounded(ctx, args[++j], 1, "count should be greater than 0", &out->count)) {
+        return false;
+      }
+      has_count = true;
+    } else {
+      ctx.reply().Error(errors::kSyntax);
+      return false;
+    }
+  }
+  return !blocking || ParseBlockTimeout(ctx, args[1], &out->deadline_ms);
+}
+
 // SCAN-family cursor, with Redis's parseScanCursorOrReply (strtoul) rules.
 bool ParseScanCursor(CommandContext& ctx, std::string_view arg, uint64_t* out);
 
@@ -166,8 +203,8 @@ bool ParseScanOptions(CommandContext& ctx, CmdArgs args, size_t first, bool allo
 // The handler of a command that only groups subcommands (CLIENT, PUBSUB ...): reached only
 // with a subcommand the table does not know.
 inline void CmdContainer(CmdArgs args, CommandContext& ctx) {
-  ctx.reply().Error("unknown subcommand '" + std::string(args.size() > 1 ? args[1] : "") +
-                    "'. Try " + ToUpper(args[0]) + " HELP.");
+  ctx.reply().Error(StrCat("unknown subcommand '", args.size() > 1 ? args[1] : "", "'. Try ",
+                           ToUpper(args[0]), " HELP."));
 }
 
 // Formats an integer without allocation-heavy streams.

@@ -107,43 +107,26 @@ void CmdRPop(CmdArgs a, CommandContext& c) { PopGeneric(a, c, End::kRight); }
 
 // LMPOP numkeys key... LEFT|RIGHT [COUNT n], and BLMPOP with the timeout before numkeys.
 void MPopGeneric(CmdArgs args, CommandContext& ctx, bool blocking) {
-  size_t numkeys_at = blocking ? 2 : 1;
-  int64_t numkeys;
-  if (!ParseBounded(ctx, args[numkeys_at], 1, "numkeys should be greater than 0", &numkeys)) {
+  End end;
+  MPopArgs req;
+  if (!ParseMPop(
+          ctx, args, blocking, [&](std::string_view w) { return ParseEnd(w, &end); }, &req)) {
     return;
   }
-  if (numkeys > int64_t(args.size())) return ctx.reply().Error(errors::kSyntax);
-  size_t where_idx = size_t(numkeys) + numkeys_at + 1;
-  End end;
-  if (where_idx >= args.size() || !ParseEnd(args[where_idx], &end)) {
-    return ctx.reply().Error(errors::kSyntax);
-  }
-  int64_t count = -1;
-  for (size_t j = where_idx + 1; j < args.size(); ++j) {
-    if (count == -1 && EqualsNoCase(args[j], "COUNT") && j + 1 < args.size()) {
-      if (!ParseBounded(ctx, args[++j], 1, "count should be greater than 0", &count)) return;
-    } else {
-      return ctx.reply().Error(errors::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
-  int64_t deadline = 0;
-  if (blocking && !ParseBlockTimeout(ctx, args[1], &deadline)) return;
-  for (size_t i = numkeys_at + 1; i < where_idx; ++i) {
+  for (std::string_view key : req.keys) {
     bool stop;
-    ListValue* l = FindList(ctx, args[i], &stop, false);
+    ListValue* l = FindList(ctx, key, &stop, false);
     if (stop) return;
     if (l == nullptr) continue;
-    std::vector<std::string> popped = PopFrom(ctx, args[i], l, end, count);
-    ctx.engine().TouchKey(ctx.client().db, args[i]);  // LMPOP's keys aren't in its key spec
+    std::vector<std::string> popped = PopFrom(ctx, key, l, end, req.count);
+    ctx.engine().TouchKey(ctx.client().db, key);  // LMPOP's keys aren't in its key spec
     ctx.reply().ArrayHeader(2);
-    ctx.reply().Bulk(args[i]);
+    ctx.reply().Bulk(key);
     ctx.reply().ArrayHeader(popped.size());
     for (const auto& v : popped) ctx.reply().Bulk(v);
     return;
   }
-  CmdArgs keys = args.subspan(numkeys_at + 1, size_t(numkeys));
-  if (blocking && ctx.Block(args, ObjType::kList, keys, deadline, true)) return;
+  if (blocking && ctx.Block(args, ObjType::kList, req.keys, req.deadline_ms, true)) return;
   ctx.reply().NullArray();
 }
 

@@ -29,14 +29,6 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Formatting helpers
 
-// Concatenates strings and string views (C++20 has no string + string_view).
-template <typename... Parts>
-std::string StrCat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
-
 std::string Fmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string Fmt(const char* fmt, ...) {
   char buf[256];
@@ -228,8 +220,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   c.name.clear();
   c.authenticated = ctx.engine().AuthNotRequired();
   ctx.engine().EndTransaction(c);
-  while (!c.channels.empty()) ctx.engine().Unsubscribe(c, std::string(c.channels.back()), false);
-  while (!c.patterns.empty()) ctx.engine().Unsubscribe(c, std::string(c.patterns.back()), true);
+  ctx.engine().UnsubscribeAll(c);
   ctx.reply().SimpleString("RESET");
 }
 

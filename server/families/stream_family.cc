@@ -13,13 +13,6 @@ namespace {
 
 constexpr char kInvalidId[] = "Invalid stream ID specified as stream command argument";
 
-template <typename... Parts>
-std::string StrCat(const Parts&... parts) {
-  std::string out;
-  (out.append(std::string_view(parts)), ...);
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Ids as Redis parses them
 

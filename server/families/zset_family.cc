@@ -618,42 +618,29 @@ void CmdBZPopMax(CmdArgs a, CommandContext& c) { BlockingPop(a, c, Where::kMax);
 
 // ZMPOP numkeys key... MIN|MAX [COUNT n], and BZMPOP with the timeout before numkeys.
 void MPopGeneric(CmdArgs args, CommandContext& ctx, bool blocking) {
-  size_t numkeys_at = blocking ? 2 : 1;
-  int64_t numkeys;
-  if (!ParseBounded(ctx, args[numkeys_at], 1, "numkeys should be greater than 0", &numkeys)) {
-    return;
-  }
-  if (numkeys > int64_t(args.size() - numkeys_at) - 2) return ctx.reply().Error(errors::kSyntax);
-  size_t where_at = numkeys_at + 1 + size_t(numkeys);
   Where where;
-  if (EqualsNoCase(args[where_at], "MIN")) {
-    where = Where::kMin;
-  } else if (EqualsNoCase(args[where_at], "MAX")) {
-    where = Where::kMax;
-  } else {
-    return ctx.reply().Error(errors::kSyntax);
-  }
-  int64_t count = -1;
-  for (size_t j = where_at + 1; j < args.size(); ++j) {
-    if (count == -1 && EqualsNoCase(args[j], "COUNT") && j + 1 < args.size()) {
-      if (!ParseBounded(ctx, args[++j], 1, "count should be greater than 0", &count)) return;
+  auto parse_where = [&](std::string_view w) {
+    if (EqualsNoCase(w, "MIN")) {
+      where = Where::kMin;
+    } else if (EqualsNoCase(w, "MAX")) {
+      where = Where::kMax;
     } else {
-      return ctx.reply().Error(errors::kSyntax);
+      return false;
     }
-  }
-  if (count == -1) count = 1;
-  int64_t deadline = 0;
-  if (blocking && !ParseBlockTimeout(ctx, args[1], &deadline)) return;
+    return true;
+  };
+  MPopArgs req;
+  if (!ParseMPop(ctx, args, blocking, parse_where, &req)) return;
   ReplyBuilder& rb = ctx.reply();
-  for (size_t k = numkeys_at + 1; k < where_at; ++k) {
+  for (std::string_view key : req.keys) {
     bool stop;
-    ZSetValue* z = FindZSet(ctx, args[k], &stop, false);
+    ZSetValue* z = FindZSet(ctx, key, &stop, false);
     if (stop) return;
     if (z == nullptr) continue;
-    Elements els = PopFrom(ctx, args[k], z, where, count);
-    ctx.engine().TouchKey(ctx.client().db, args[k]);  // ZMPOP's keys aren't in its key spec
+    Elements els = PopFrom(ctx, key, z, where, req.count);
+    ctx.engine().TouchKey(ctx.client().db, key);  // ZMPOP's keys aren't in its key spec
     rb.ArrayHeader(2);
-    rb.Bulk(args[k]);
+    rb.Bulk(key);
     rb.ArrayHeader(els.size());
     for (const auto& [m, s] : els) {
       rb.ArrayHeader(2);
@@ -662,8 +649,7 @@ void MPopGeneric(CmdArgs args, CommandContext& ctx, bool blocking) {
     }
     return;
   }
-  CmdArgs keys = args.subspan(numkeys_at + 1, size_t(numkeys));
-  if (blocking && ctx.Block(args, ObjType::kZSet, keys, deadline, true)) return;
+  if (blocking && ctx.Block(args, ObjType::kZSet, req.keys, req.deadline_ms, true)) return;
   rb.NullArray();
 }
 
