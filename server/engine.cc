@@ -17,15 +17,20 @@ namespace ember {
 // ---------------------------------------------------------------------------------------------
 // CommandContext
 
-void CommandContext::Propagate(std::initializer_list<std::string_view> effect) {
-  Propagate(std::span<const std::string_view>(effect));
+void CommandContext::Propagate(std::initializer_list<std::string_view> effect,
+                               std::optional<KeyEvent> event) {
+  Propagate(std::span<const std::string_view>(effect), event);
 }
 
-void CommandContext::Propagate(std::span<const std::string_view> effect) {
+void CommandContext::Propagate(std::span<const std::string_view> effect,
+                               std::optional<KeyEvent> event) {
   engine_->journal().Append(client_->db, effect);
   engine_->NoteWrite(client_->db, effect);
-  if (engine_->config().notify_flags.load(std::memory_order_relaxed) != 0) {
+  if (engine_->config().notify_flags.load(std::memory_order_relaxed) == 0) return;
+  if (!event) {
     engine_->NotifyEffect(client_->db, effect);
+  } else if (effect.size() > 1) {
+    engine_->Notify(event->cls, event->name, client_->db, effect[1]);
   }
 }
 
@@ -438,8 +443,6 @@ void Engine::NotifyEffect(int db, std::span<const std::string_view> effect) {
   if (name == "SET") {
     Notify(kNotifyString, "set", db, effect[1]);
     if (effect.size() > 3 && effect[3] == "PXAT") Notify(kNotifyGeneric, "expire", db, effect[1]);
-  } else if (name == "MSET") {
-    for (size_t i = 1; i < effect.size(); i += 2) Notify(kNotifyString, "set", db, effect[i]);
   } else if (name == "DEL" || name == "UNLINK") {
     for (size_t i = 1; i < effect.size(); ++i) Notify(kNotifyGeneric, "del", db, effect[i]);
   } else if (name == "PEXPIREAT") {
@@ -447,14 +450,6 @@ void Engine::NotifyEffect(int db, std::span<const std::string_view> effect) {
   } else if (name == "RENAME" && effect.size() > 2) {
     Notify(kNotifyGeneric, "rename_from", db, effect[1]);
     Notify(kNotifyGeneric, "rename_to", db, effect[2]);
-  } else if (name == "MOVE") {
-    Notify(kNotifyGeneric, "move_from", db, effect[1]);
-  } else if (name == "LMOVE" && effect.size() > 4) {
-    Notify(kNotifyList, effect[3] == "LEFT" ? "lpop" : "rpop", db, effect[1]);
-    Notify(kNotifyList, effect[4] == "LEFT" ? "lpush" : "rpush", db, effect[2]);
-  } else if (name == "SMOVE" && effect.size() > 2) {
-    Notify(kNotifySet, "srem", db, effect[1]);
-    Notify(kNotifySet, "sadd", db, effect[2]);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -156,9 +157,24 @@ class CommandContext {
   inline int64_t now_ms() const;
   const CommandId& cmd() const { return *cmd_; }
 
-  // Records the effect of this command on the client's db, for replicas and the AOF.
-  void Propagate(std::initializer_list<std::string_view> effect);
-  void Propagate(std::span<const std::string_view> effect);
+  // A keyspace event (notify-keyspace-events): its class (Engine::kNotify*) and name.
+  struct KeyEvent {
+    uint32_t cls = 0;  // 0: no event
+    std::string_view name;
+  };
+  // Records the effect of this command on the client's db, for replicas and the AOF, and
+  // announces it. Without `event` the event is derived from the effect, which suits commands
+  // recorded as themselves ("lpush", "zadd" ...); a command recorded as another one names
+  // Redis's event for it (INCR, recorded as SET, says "incrby"), announced for effect[1];
+  // KeyEvent{} announces nothing (a step of a larger change).
+  void Propagate(std::initializer_list<std::string_view> effect,
+                 std::optional<KeyEvent> event = std::nullopt);
+  void Propagate(std::span<const std::string_view> effect,
+                 std::optional<KeyEvent> event = std::nullopt);
+
+  // Announces a keyspace event for `key` in the client's db, for changes not announced by
+  // their recorded effect.
+  inline void Notify(uint32_t cls, std::string_view event, std::string_view key);
 
   // Blocking commands: the client waits for one of `keys` to hold a `type` value, until
   // `deadline_ms` (0: forever), then the command runs again from the start. Returns false
@@ -247,8 +263,8 @@ class Engine : public KeyspaceListener {
     kNotifyEvicted = 1 << 9,   // e
     kNotifyStream = 1 << 10,   // t
     kNotifyModule = 1 << 11,   // d (accepted; Ember has no modules)
-    kNotifyNew = 1 << 12,      // n (accepted, not produced)
-    kNotifyKeyMiss = 1 << 13,  // m (accepted, not produced)
+    kNotifyNew = 1 << 12,      // n
+    kNotifyKeyMiss = 1 << 13,  // m
   };
   // Publishes `event` for `key` on __keyspace@db__:key and __keyevent@db__:event as enabled.
   void Notify(uint32_t cls, std::string_view event, int db, std::string_view key);
@@ -294,6 +310,7 @@ class Engine : public KeyspaceListener {
   // KeyspaceListener
   void OnKeyExpired(int db, std::string_view key) override;
   void OnKeyEvicted(int db, std::string_view key) override;
+  void OnKeyAdded(int db, std::string_view key) override { Notify(kNotifyNew, "new", db, key); }
 
  private:
   void RegisterConfig();
@@ -350,5 +367,8 @@ class Engine : public KeyspaceListener {
 inline Keyspace& CommandContext::keyspace() { return engine_->keyspace(); }
 inline Db& CommandContext::db() { return engine_->keyspace().db(client_->db); }
 inline int64_t CommandContext::now_ms() const { return engine_->keyspace().now_ms(); }
+inline void CommandContext::Notify(uint32_t cls, std::string_view event, std::string_view key) {
+  engine_->Notify(cls, event, client_->db, key);
+}
 
 }  // namespace ember

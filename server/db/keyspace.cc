@@ -49,6 +49,9 @@ Entry* Db::Put(Entry* e, bool keep_ttl) {
   uint64_t hash = HashKey(e->key());
   if (e->access_clock() == 0) owner_->Touch(e);
   Entry* old = main_.Find(e->key(), hash);
+  if (owner_->listener_ && (old == nullptr || IsExpired(old))) {
+    owner_->listener_->OnKeyAdded(index_, e->key());
+  }
   if (old != nullptr) {
     if (keep_ttl && old->has_expire() && !IsExpired(old)) {
       if (!e->has_expire_slot()) e = Entry::Rekey(e, e->key(), true);

@@ -24,6 +24,8 @@ class KeyspaceListener {
   virtual ~KeyspaceListener() = default;
   virtual void OnKeyExpired(int db, std::string_view key) = 0;
   virtual void OnKeyEvicted(int db, std::string_view key) = 0;
+  // A key that did not exist was stored (Redis's "new" keyspace event).
+  virtual void OnKeyAdded(int db, std::string_view key) = 0;
 };
 
 // One numbered database: the main table plus the table of keys that have a deadline.

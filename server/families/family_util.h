@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,11 +18,14 @@ namespace ember {
 // Shared argument and lookup helpers for command handlers. Each replies the error itself and
 // returns false (or nullptr) when the command must stop.
 
-// The live entry for `key` in the client's db, counting keyspace hits and misses (reads).
-inline Entry* LookupRead(CommandContext& ctx, std::string_view key) {
-  Entry* e = ctx.db().Find(key);
+// The live entry for `key` in the client's db, for reading (Redis's lookupKeyRead): counts
+// keyspace hits and misses and announces a miss ("keymiss"). `touch` false leaves the access
+// clock alone (EXISTS, TYPE, TTL).
+inline Entry* LookupRead(CommandContext& ctx, std::string_view key, bool touch = true) {
+  Entry* e = touch ? ctx.db().Find(key) : ctx.db().FindNoTouch(key);
   if (e == nullptr) {
     ++ctx.keyspace().keyspace_misses;
+    ctx.engine().Notify(Engine::kNotifyKeyMiss, "keymiss", ctx.client().db, key);
   } else {
     ++ctx.keyspace().keyspace_hits;
   }
@@ -52,6 +56,22 @@ void Settle(CommandContext& ctx, Db& db, std::string_view key, Collection* c, si
   ctx.keyspace().AddDataBytes(int64_t(c->bytes()) - int64_t(bytes_before));
   if (c->size() == 0 && db.Delete(key))
     ctx.engine().NotifyAfterCommand("del", ctx.client().db, key);
+}
+
+// The STORE form of a command (SINTERSTORE, ZUNIONSTORE, SORT ... STORE): `result`, a new
+// entry for `dst` or nullptr when the result is empty, replaces what `dst` held. Recorded as
+// DEL + `fill` (the command that rebuilds the result) and announced as Redis does: `event`
+// (after "new" when `dst` did not exist), or "del" when an empty result deleted `dst`.
+inline void StoreResult(CommandContext& ctx, std::string_view dst, Entry* result,
+                        std::span<const std::string_view> fill, CommandContext::KeyEvent event) {
+  Db& db = ctx.db();
+  if (result == nullptr) {
+    if (db.Delete(dst)) ctx.Propagate({"DEL", dst});
+    return;
+  }
+  db.Put(result);
+  ctx.Propagate({"DEL", dst}, CommandContext::KeyEvent{});
+  ctx.Propagate(fill, event);
 }
 
 // A negative count to SRANDMEMBER / HRANDFIELD asks for that many random picks with

@@ -47,18 +47,19 @@ void CmdDel(CmdArgs args, CommandContext& ctx) { DelGeneric(args, ctx); }
 
 void CmdExists(CmdArgs args, CommandContext& ctx) {
   int64_t n = 0;
-  for (size_t i = 1; i < args.size(); ++i) n += ctx.db().FindNoTouch(args[i]) != nullptr;
+  for (size_t i = 1; i < args.size(); ++i)
+    n += LookupRead(ctx, args[i], /*touch=*/false) != nullptr;
   ctx.reply().Integer(n);
 }
 
 void CmdTouch(CmdArgs args, CommandContext& ctx) {
   int64_t n = 0;
-  for (size_t i = 1; i < args.size(); ++i) n += ctx.db().Find(args[i]) != nullptr;
+  for (size_t i = 1; i < args.size(); ++i) n += LookupRead(ctx, args[i]) != nullptr;
   ctx.reply().Integer(n);
 }
 
 void CmdType(CmdArgs args, CommandContext& ctx) {
-  Entry* e = ctx.db().FindNoTouch(args[1]);
+  Entry* e = LookupRead(ctx, args[1], /*touch=*/false);
   ctx.reply().SimpleString(e == nullptr ? "none" : ObjTypeName(e->type()));
 }
 
@@ -116,6 +117,7 @@ void RenameGeneric(CmdArgs args, CommandContext& ctx, bool nx) {
   if (src == dst) return nx ? ctx.reply().Integer(0) : ctx.reply().Ok();
   if (db.Find(dst) != nullptr && nx) return ctx.reply().Integer(0);
   Entry* moved = db.Detach(src);
+  db.Delete(dst);  // so that the renamed key is announced as "new", as in Redis
   db.Put(Entry::Rekey(moved, dst, moved->has_expire()));
   ctx.Propagate({"RENAME", src, dst});
   nx ? ctx.reply().Integer(1) : ctx.reply().Ok();
@@ -151,7 +153,8 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
   target.Put(Entry::CloneWithKey(e, dst, e->has_expire()));
   ctx.engine().TouchKey(dst_db, dst);
   std::vector<std::string_view> effect(args.begin(), args.end());
-  ctx.Propagate(effect);
+  ctx.Propagate(effect, CommandContext::KeyEvent{});
+  ctx.engine().Notify(Engine::kNotifyGeneric, "copy_to", dst_db, dst);
   ctx.reply().Integer(1);
 }
 
@@ -167,7 +170,8 @@ void CmdMove(CmdArgs args, CommandContext& ctx) {
   if (target.Find(args[1]) != nullptr) return ctx.reply().Integer(0);
   target.Put(db.Detach(args[1]));
   ctx.engine().TouchKey(dst_db, args[1]);
-  ctx.Propagate({"MOVE", args[1], args[2]});
+  ctx.Propagate({"MOVE", args[1], args[2]}, {{Engine::kNotifyGeneric, "move_from"}});
+  ctx.engine().Notify(Engine::kNotifyGeneric, "move_to", dst_db, args[1]);
   ctx.reply().Integer(1);
 }
 
@@ -236,7 +240,7 @@ void CmdPExpireAt(CmdArgs a, CommandContext& c) { ExpireGeneric(a, c, 1, false);
 
 // TTL, PTTL, EXPIRETIME, PEXPIRETIME.
 void TtlGeneric(CmdArgs args, CommandContext& ctx, bool ms, bool absolute) {
-  Entry* e = ctx.db().FindNoTouch(args[1]);
+  Entry* e = LookupRead(ctx, args[1], /*touch=*/false);
   if (e == nullptr) return ctx.reply().Integer(-2);
   if (!e->has_expire()) return ctx.reply().Integer(-1);
   int64_t ttl = absolute ? e->expire_ms() : e->expire_ms() - ctx.now_ms();

@@ -80,10 +80,10 @@ void CmdHSetNx(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdHDel(CmdArgs args, CommandContext& ctx) {
-  bool stop;
-  HashValue* h = ReadHash(ctx, args[1], &stop);
-  if (stop) return;
-  if (h == nullptr) return ctx.reply().Integer(0);
+  Entry* e = ctx.db().Find(args[1]);
+  if (e == nullptr) return ctx.reply().Integer(0);
+  if (!CheckType(ctx, e, ObjType::kHash)) return;
+  HashValue* h = e->As<HashValue>();
   size_t before = h->bytes();
   std::vector<std::string_view> effect{"HDEL", args[1]};
   for (size_t i = 2; i < args.size(); ++i) {
@@ -110,7 +110,7 @@ void CmdHIncrBy(CmdArgs args, CommandContext& ctx) {
   std::string text = IntToString(value);
   h->Set(args[2], text, Limits(ctx));
   Settle(ctx, ctx.db(), args[1], h, before);
-  ctx.Propagate({"HSET", args[1], args[2], text});
+  ctx.Propagate({"HSET", args[1], args[2], text}, {{Engine::kNotifyHash, "hincrby"}});
   ctx.reply().Integer(value);
 }
 
@@ -132,7 +132,7 @@ void CmdHIncrByFloat(CmdArgs args, CommandContext& ctx) {
   std::string text = FormatLongDouble(value);
   h->Set(args[2], text, Limits(ctx));
   Settle(ctx, ctx.db(), args[1], h, before);
-  ctx.Propagate({"HSET", args[1], args[2], text});
+  ctx.Propagate({"HSET", args[1], args[2], text}, {{Engine::kNotifyHash, "hincrbyfloat"}});
   ctx.reply().Bulk(text);
 }
 

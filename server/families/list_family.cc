@@ -176,8 +176,12 @@ void MoveGeneric(CommandContext& ctx, std::string_view src_key, std::string_view
   }
   to == End::kLeft ? dst->PushFront(value) : dst->PushBack(value);
   Settle(ctx, ctx.db(), dst_key, dst, dst_before);
+  // Redis announces the push before the pop.
   ctx.Propagate({"LMOVE", src_key, dst_key, from == End::kLeft ? "LEFT" : "RIGHT",
-                 to == End::kLeft ? "LEFT" : "RIGHT"});
+                 to == End::kLeft ? "LEFT" : "RIGHT"},
+                CommandContext::KeyEvent{});
+  ctx.Notify(Engine::kNotifyList, to == End::kLeft ? "lpush" : "rpush", dst_key);
+  ctx.Notify(Engine::kNotifyList, from == End::kLeft ? "lpop" : "rpop", src_key);
   ctx.reply().Bulk(value);
 }
 

@@ -15,10 +15,14 @@ size_t MaxIntset(CommandContext& ctx) {
   return size_t(ctx.engine().config().set_max_intset_entries.load());
 }
 
-// The set at `key` in `db`: nullptr when absent; replies WRONGTYPE and sets *stop otherwise.
-SetValue* FindSet(CommandContext& ctx, Db& db, std::string_view key, bool* stop) {
+enum class Access { kRead, kWrite };
+
+// The set at `key`, or nullptr when absent or of another type (then *stop is set and the
+// error replied). kRead lookups count hits and misses and announce "keymiss", as Redis's
+// lookupKeyRead.
+SetValue* FindSet(CommandContext& ctx, Db& db, std::string_view key, bool* stop, Access access) {
   *stop = false;
-  Entry* e = db.Find(key);
+  Entry* e = access == Access::kRead ? LookupRead(ctx, key) : db.Find(key);
   if (e == nullptr) return nullptr;
   if (!CheckType(ctx, e, ObjType::kSet)) {
     *stop = true;
@@ -42,21 +46,25 @@ void ReplyMembers(CommandContext& ctx, const std::vector<std::string>& members) 
 void CmdSAdd(CmdArgs args, CommandContext& ctx) {
   bool stop;
   Db& db = ctx.db();
-  SetValue* s = FindSet(ctx, db, args[1], &stop);
+  SetValue* s = FindSet(ctx, db, args[1], &stop, Access::kWrite);
   if (stop) return;
   if (s == nullptr) s = CreateSet(db, args[1]);
   size_t before = s->bytes(), limit = MaxIntset(ctx);
   int64_t added = 0;
   for (size_t i = 2; i < args.size(); ++i) added += s->Add(args[i], limit);
   Settle(ctx, db, args[1], s, before);
-  if (added > 0) ctx.Propagate(std::vector<std::string_view>(args.begin(), args.end()));
+  if (added > 0) {
+    std::vector<std::string_view> effect(args.begin(), args.end());
+    effect[0] = "SADD";
+    ctx.Propagate(effect);
+  }
   ctx.reply().Integer(added);
 }
 
 void CmdSRem(CmdArgs args, CommandContext& ctx) {
   bool stop;
   Db& db = ctx.db();
-  SetValue* s = FindSet(ctx, db, args[1], &stop);
+  SetValue* s = FindSet(ctx, db, args[1], &stop, Access::kWrite);
   if (stop) return;
   if (s == nullptr) return ctx.reply().Integer(0);
   size_t before = s->bytes();
@@ -71,21 +79,21 @@ void CmdSRem(CmdArgs args, CommandContext& ctx) {
 
 void CmdSCard(CmdArgs args, CommandContext& ctx) {
   bool stop;
-  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop);
+  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop, Access::kRead);
   if (stop) return;
   ctx.reply().Integer(s ? int64_t(s->size()) : 0);
 }
 
 void CmdSIsMember(CmdArgs args, CommandContext& ctx) {
   bool stop;
-  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop);
+  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop, Access::kRead);
   if (stop) return;
   ctx.reply().Integer(s && s->Contains(args[2]) ? 1 : 0);
 }
 
 void CmdSMIsMember(CmdArgs args, CommandContext& ctx) {
   bool stop;
-  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop);
+  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop, Access::kRead);
   if (stop) return;
   ctx.reply().ArrayHeader(args.size() - 2);
   for (size_t i = 2; i < args.size(); ++i) ctx.reply().Integer(s && s->Contains(args[i]) ? 1 : 0);
@@ -93,7 +101,7 @@ void CmdSMIsMember(CmdArgs args, CommandContext& ctx) {
 
 void CmdSMembers(CmdArgs args, CommandContext& ctx) {
   bool stop;
-  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop);
+  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop, Access::kRead);
   if (stop) return;
   ctx.reply().SetHeader(s ? s->size() : 0);
   if (s) s->ForEach([&](std::string_view m) { ctx.reply().Bulk(m); });
@@ -106,7 +114,7 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
   if (has_count && !ParsePositiveCount(ctx, args[2], &count)) return;
   bool stop;
   Db& db = ctx.db();
-  SetValue* s = FindSet(ctx, db, args[1], &stop);
+  SetValue* s = FindSet(ctx, db, args[1], &stop, Access::kWrite);
   if (stop) return;
   if (s == nullptr) return has_count ? ctx.reply().SetHeader(0) : ctx.reply().Null();
   if (has_count && count == 0) return ctx.reply().SetHeader(0);
@@ -124,7 +132,7 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
   // The effect is the members that went, not a random choice to replay.
   std::vector<std::string_view> effect{"SREM", args[1]};
   for (const auto& m : popped) effect.push_back(m);
-  ctx.Propagate(effect);
+  ctx.Propagate(effect, {{Engine::kNotifySet, "spop"}});
   if (!has_count) return ctx.reply().Bulk(popped[0]);
   ReplyMembers(ctx, popped);
 }
@@ -142,7 +150,7 @@ void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
     }
   }
   bool stop;
-  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop);
+  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop, Access::kRead);
   if (stop) return;
   if (s == nullptr) return has_count ? ctx.reply().ArrayHeader(0) : ctx.reply().Null();
   if (!has_count) return ctx.reply().Bulk(s->Random(ctx.keyspace().Random()));
@@ -169,19 +177,26 @@ void CmdSMove(CmdArgs args, CommandContext& ctx) {
   Db& db = ctx.db();
   // As Redis: a missing source answers 0 before the destination's type is looked at.
   if (db.Find(args[1]) == nullptr) return ctx.reply().Integer(0);
-  SetValue* src = FindSet(ctx, db, args[1], &stop);
+  SetValue* src = FindSet(ctx, db, args[1], &stop, Access::kWrite);
   if (stop) return;
-  SetValue* dst = FindSet(ctx, db, args[2], &stop);
+  SetValue* dst = FindSet(ctx, db, args[2], &stop, Access::kWrite);
   if (stop) return;
   if (args[1] == args[2]) return ctx.reply().Integer(src->Contains(args[3]) ? 1 : 0);
   size_t before = src->bytes();
   if (!src->Remove(args[3])) return ctx.reply().Integer(0);
-  Settle(ctx, db, args[1], src, before);
+  // Events as Redis orders them: the source's "srem" (and "del" if emptied), then the
+  // destination's "new" and "sadd".
+  ctx.Notify(Engine::kNotifySet, "srem", args[1]);
+  ctx.keyspace().AddDataBytes(int64_t(src->bytes()) - int64_t(before));
+  if (src->size() == 0 && db.Delete(args[1])) {
+    ctx.Notify(Engine::kNotifyGeneric, "del", args[1]);
+  }
   if (dst == nullptr) dst = CreateSet(db, args[2]);
   before = dst->bytes();
-  dst->Add(args[3], MaxIntset(ctx));
+  bool added = dst->Add(args[3], MaxIntset(ctx));
   Settle(ctx, db, args[2], dst, before);
-  ctx.Propagate({"SMOVE", args[1], args[2], args[3]});
+  ctx.Propagate({"SMOVE", args[1], args[2], args[3]}, CommandContext::KeyEvent{});
+  if (added) ctx.Notify(Engine::kNotifySet, "sadd", args[2]);
   ctx.reply().Integer(1);
 }
 
@@ -189,7 +204,7 @@ void CmdSScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseScanCursor(ctx, args[2], &cursor)) return;
   bool stop;
-  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop);
+  SetValue* s = FindSet(ctx, ctx.db(), args[1], &stop, Access::kRead);
   if (stop) return;
   if (s == nullptr) {
     ctx.reply().ArrayHeader(2);
@@ -223,7 +238,7 @@ bool Combine(CommandContext& ctx, CmdArgs keys, Op op, std::vector<std::string>*
   std::vector<SetValue*> sets;
   for (auto k : keys) {
     bool stop;
-    sets.push_back(FindSet(ctx, ctx.db(), k, &stop));
+    sets.push_back(FindSet(ctx, ctx.db(), k, &stop, Access::kRead));
     if (stop) return false;
   }
   out->clear();
@@ -288,21 +303,18 @@ void AlgebraReply(CmdArgs args, CommandContext& ctx, Op op) {
 void AlgebraStore(CmdArgs args, CommandContext& ctx, Op op) {
   std::vector<std::string> members;
   if (!Combine(ctx, args.subspan(2), op, &members)) return;
-  Db& db = ctx.db();
-  db.Delete(args[1]);
+  static constexpr std::string_view kEvents[] = {"sinterstore", "sunionstore", "sdiffstore"};
+  Entry* result = nullptr;
+  std::vector<std::string_view> fill{"SADD", args[1]};
   if (!members.empty()) {
-    SetValue* s = CreateSet(db, args[1]);
-    size_t before = s->bytes(), limit = MaxIntset(ctx);
-    for (const auto& m : members) s->Add(m, limit);
-    Settle(ctx, db, args[1], s, before);
-    std::vector<std::string_view> effect{"DEL", args[1]};
-    ctx.Propagate(effect);
-    effect = {"SADD", args[1]};
-    for (const auto& m : members) effect.push_back(m);
-    ctx.Propagate(effect);
-  } else {
-    ctx.Propagate({"DEL", args[1]});
+    result = Entry::NewObject(args[1], ObjType::kSet, /*empty set=*/0, false);
+    size_t limit = MaxIntset(ctx);
+    for (const auto& m : members) {
+      result->As<SetValue>()->Add(m, limit);
+      fill.push_back(m);
+    }
   }
+  StoreResult(ctx, args[1], result, fill, {Engine::kNotifySet, kEvents[int(op)]});
   ctx.reply().Integer(int64_t(members.size()));
 }
 

@@ -80,7 +80,7 @@ void SortGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
   }
 
   std::vector<Item> items;
-  Entry* e = ctx.db().Find(args[1]);
+  Entry* e = LookupRead(ctx, args[1]);
   if (e != nullptr) {
     if (e->type() == ObjType::kList) {
       const ListValue* l = e->As<ListValue>();
@@ -170,21 +170,16 @@ void SortGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     for (const auto& v : out) v ? ctx.reply().Bulk(*v) : ctx.reply().Null();
     return;
   }
-  Db& db = ctx.db();
-  db.Delete(*store);
+  Entry* result = nullptr;
+  std::vector<std::string_view> fill{"RPUSH", *store};
   if (!out.empty()) {
-    Entry* dst = db.Put(Entry::NewObject(*store, ObjType::kList, 0, false));
-    ListValue* l = dst->As<ListValue>();
-    size_t before = l->bytes();
-    for (const auto& v : out) l->PushBack(v ? *v : "");
-    Settle(ctx, db, *store, l, before);
-    std::vector<std::string_view> effect{"RPUSH", *store};
-    for (const auto& v : out) effect.push_back(v ? std::string_view(*v) : std::string_view());
-    ctx.Propagate({"DEL", *store});
-    ctx.Propagate(effect);
-  } else {
-    ctx.Propagate({"DEL", *store});
+    result = Entry::NewObject(*store, ObjType::kList, 0, false);
+    for (const auto& v : out) {
+      result->As<ListValue>()->PushBack(v ? *v : "");
+      fill.push_back(v ? std::string_view(*v) : std::string_view());
+    }
   }
+  StoreResult(ctx, *store, result, fill, {Engine::kNotifyList, "sortstore"});
   ctx.engine().TouchKey(ctx.client().db, *store);
   ctx.reply().Integer(int64_t(out.size()));
 }

@@ -212,12 +212,15 @@ void PropagateAck(CommandContext& ctx, std::string_view key, std::string_view gr
 void PropagateGroupId(CommandContext& ctx, std::string_view key, std::string_view group_name,
                       const StreamGroup& g) {
   std::string id = g.last_id.ToString(), read = IntToString(g.entries_read);
-  ctx.Propagate({"XGROUP", "SETID", key, group_name, id, "ENTRIESREAD", read});
+  ctx.Propagate({"XGROUP", "SETID", key, group_name, id, "ENTRIESREAD", read},
+                CommandContext::KeyEvent{});
 }
 
 void PropagateConsumer(CommandContext& ctx, std::string_view key, std::string_view group_name,
                        std::string_view consumer) {
-  ctx.Propagate({"XGROUP", "CREATECONSUMER", key, group_name, consumer});
+  ctx.Propagate({"XGROUP", "CREATECONSUMER", key, group_name, consumer},
+                CommandContext::KeyEvent{});
+  ctx.Notify(Engine::kNotifyStream, "xgroup-createconsumer", key);
 }
 
 void PropagateTrim(CommandContext& ctx, std::string_view key, const Stream& s) {
@@ -680,7 +683,7 @@ bool ServeXRead(CommandContext& ctx, const XReadRequest& req) {
   size_t header_at = 0;
   std::string placeholder;
   for (size_t i = 0; i < req.keys.size(); ++i) {
-    Entry* e = ctx.db().Find(req.keys[i]);
+    Entry* e = LookupRead(ctx, req.keys[i]);  // Redis looks every key up twice: two misses
     if (e == nullptr || e->type() != ObjType::kStream) continue;
     Stream& s = *e->As<StreamValue>()->get();
     StreamId gt = req.ids[i];
@@ -843,7 +846,9 @@ void CmdXGroupCreate(CmdArgs args, CommandContext& ctx) {
     return ctx.reply().Error("-BUSYGROUP Consumer Group name already exists");
   }
   std::string id_text = id.ToString(), read = IntToString(entries_read);
-  ctx.Propagate({"XGROUP", "CREATE", args[2], args[3], id_text, "MKSTREAM", "ENTRIESREAD", read});
+  ctx.Propagate({"XGROUP", "CREATE", args[2], args[3], id_text, "MKSTREAM", "ENTRIESREAD", read},
+                CommandContext::KeyEvent{});
+  ctx.Notify(Engine::kNotifyStream, "xgroup-create", args[2]);
   ctx.reply().Ok();
 }
 
@@ -870,6 +875,7 @@ void CmdXGroupSetId(CmdArgs args, CommandContext& ctx) {
   g->last_id = id;
   g->entries_read = entries_read;
   PropagateGroupId(ctx, args[2], args[3], *g);
+  ctx.Notify(Engine::kNotifyStream, "xgroup-setid", args[2]);
   ctx.reply().Ok();
 }
 
@@ -880,7 +886,8 @@ void CmdXGroupDestroy(CmdArgs args, CommandContext& ctx) {
   if (g == nullptr) return ctx.reply().Integer(0);
   BytesGuard guard(ctx, s);
   s->DestroyGroup(args[3]);
-  ctx.Propagate({"XGROUP", "DESTROY", args[2], args[3]});
+  ctx.Propagate({"XGROUP", "DESTROY", args[2], args[3]}, CommandContext::KeyEvent{});
+  ctx.Notify(Engine::kNotifyStream, "xgroup-destroy", args[2]);
   ctx.reply().Integer(1);
 }
 
@@ -902,7 +909,8 @@ void CmdXGroupDelConsumer(CmdArgs args, CommandContext& ctx) {
   if (g->FindConsumer(args[4]) == nullptr) return ctx.reply().Integer(0);
   BytesGuard guard(ctx, s);
   size_t pending = g->DeleteConsumer(args[4]);
-  ctx.Propagate({"XGROUP", "DELCONSUMER", args[2], args[3], args[4]});
+  ctx.Propagate({"XGROUP", "DELCONSUMER", args[2], args[3], args[4]}, CommandContext::KeyEvent{});
+  ctx.Notify(Engine::kNotifyStream, "xgroup-delconsumer", args[2]);
   ctx.reply().Integer(int64_t(pending));
 }
 
@@ -1142,6 +1150,9 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
+  // Redis looks the key up first (a miss is a "keymiss") but checks every argument before it
+  // complains about the key.
+  Entry* e = LookupRead(ctx, args[1]);
   int64_t min_idle;
   if (!ParseLongLong(ctx, args[4], &min_idle, "Invalid min-idle-time argument for XAUTOCLAIM")) {
     return;
@@ -1166,11 +1177,9 @@ void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
       return ctx.reply().Error(errors::kSyntax);
     }
   }
-  // Redis checks every argument before it looks at the key.
-  Stream* s;
-  bool stop;
-  StreamGroup* g = FindGroup(ctx, args[1], args[2], &s, &stop);
-  if (stop) return;
+  if (e != nullptr && !CheckType(ctx, e, ObjType::kStream)) return;
+  Stream* s = e != nullptr ? e->As<StreamValue>()->get() : nullptr;
+  StreamGroup* g = s != nullptr ? s->FindGroup(args[2]) : nullptr;
   if (g == nullptr) return ctx.reply().Error(NoGroupError(args[1], args[2]));
   BytesGuard guard(ctx, s);
   int64_t attempts = count * kAttemptsFactor;

@@ -188,7 +188,8 @@ void SetGeneric(CommandContext& ctx, uint32_t flags, std::string_view key, std::
   int64_t deadline = 0;
   if (expire_arg && !ExpireDeadline(ctx, *expire_arg, flags, &deadline)) return;
   Db& db = ctx.db();
-  Entry* old = db.Find(key);
+  // SET ... GET reads the old value as GET does (a miss is a "keymiss").
+  Entry* old = (flags & kSetGet) ? LookupRead(ctx, key) : db.Find(key);
   if (flags & kSetGet) {
     if (old == nullptr) {
       ctx.reply().Null();
@@ -330,10 +331,11 @@ void MSetGeneric(CmdArgs args, CommandContext& ctx, bool nx) {
   }
   for (size_t i = 1; i < args.size(); i += 2) {
     db.SetString(args[i], args[i + 1], Repr::kAuto, Db::Ttl::kClear);
+    ctx.Notify(Engine::kNotifyString, "set", args[i]);
   }
   std::vector<std::string_view> effect(args.begin(), args.end());
   effect[0] = "MSET";
-  ctx.Propagate(effect);
+  ctx.Propagate(effect, CommandContext::KeyEvent{});
   if (nx) {
     ctx.reply().Integer(1);
   } else {
@@ -351,7 +353,7 @@ void IncrGeneric(CommandContext& ctx, std::string_view key, int64_t delta) {
   OpResult<int64_t> res = OpIncrBy(ctx.db(), key, delta);
   if (!res) return ctx.reply().Error(ErrorText(res.status));
   std::string v = IntToString(res.value);
-  ctx.Propagate({"SET", key, v, "KEEPTTL"});
+  ctx.Propagate({"SET", key, v, "KEEPTTL"}, {{Engine::kNotifyString, "incrby"}});
   ctx.reply().Integer(res.value);
 }
 
@@ -383,7 +385,7 @@ void CmdIncrByFloat(CmdArgs args, CommandContext& ctx) {
   if (!delta) return ctx.reply().Error(errors::kNotFloat);
   OpResult<std::string> res = OpIncrByFloat(ctx.db(), args[1], *delta);
   if (!res) return ctx.reply().Error(ErrorText(res.status));
-  ctx.Propagate({"SET", args[1], res.value, "KEEPTTL"});
+  ctx.Propagate({"SET", args[1], res.value, "KEEPTTL"}, {{Engine::kNotifyString, "incrbyfloat"}});
   ctx.reply().Bulk(res.value);
 }
 
@@ -396,7 +398,7 @@ void CmdAppend(CmdArgs args, CommandContext& ctx) {
   Entry* e = db.Find(key);
   if (e == nullptr) {
     db.SetString(key, tail, Repr::kAuto, Db::Ttl::kClear);
-    ctx.Propagate({"SET", key, tail});
+    ctx.Propagate({"SET", key, tail}, {{Engine::kNotifyString, "append"}});
     return ctx.reply().Integer(int64_t(tail.size()));
   }
   if (!CheckType(ctx, e, ObjType::kString)) return;

@@ -149,28 +149,23 @@ void ReplyElements(ReplyBuilder& rb, const Elements& els, bool withscores) {
   for (const auto& [m, s] : els) Element(rb, m, s, withscores);
 }
 
-// Replaces whatever is at `dst` with `els` (sorted, unique), or deletes it when empty, and
-// propagates the result as DEL + ZADD. Replies the result's size.
-void StoreElements(CommandContext& ctx, std::string_view dst, const Elements& els) {
-  Db& db = ctx.db();
-  bool existed = db.Delete(dst);
+// Replaces whatever is at `dst` with `els` (sorted, unique), or deletes it when empty, recorded
+// as DEL + ZADD and announced as `event`. Replies the result's size.
+void StoreElements(CommandContext& ctx, std::string_view dst, const Elements& els,
+                   std::string_view event) {
+  Entry* result = nullptr;
+  std::vector<std::string> scores;
+  std::vector<std::string_view> fill{"ZADD", dst};
   if (!els.empty()) {
-    Entry* e =
-        db.Put(Entry::NewObject(dst, ObjType::kZSet, ZSetValue::Build(els, Limits(ctx)), false));
-    ctx.keyspace().AddDataBytes(int64_t(e->As<ZSetValue>()->bytes()));
-    ctx.Propagate({"DEL", dst});
-    std::vector<std::string> scores;
+    result = Entry::NewObject(dst, ObjType::kZSet, ZSetValue::Build(els, Limits(ctx)), false);
     scores.reserve(els.size());
     for (const auto& el : els) scores.push_back(FormatDouble(el.second));
-    std::vector<std::string_view> effect{"ZADD", dst};
     for (size_t i = 0; i < els.size(); ++i) {
-      effect.push_back(scores[i]);
-      effect.push_back(els[i].first);
+      fill.push_back(scores[i]);
+      fill.push_back(els[i].first);
     }
-    ctx.Propagate(effect);
-  } else if (existed) {
-    ctx.Propagate({"DEL", dst});
   }
+  StoreResult(ctx, dst, result, fill, {Engine::kNotifyZSet, event});
   ctx.reply().Integer(int64_t(els.size()));
 }
 
@@ -272,7 +267,7 @@ void ZAddGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags) {
       effect.push_back(effect_scores[j]);
       effect.push_back(effect_members[j]);
     }
-    ctx.Propagate(effect);
+    ctx.Propagate(effect, {{Engine::kNotifyZSet, (flags & kIncr) ? "zincr" : "zadd"}});
   }
   if (flags & kIncr) return processed ? ctx.reply().Double(last_score) : ctx.reply().Null();
   ctx.reply().Integer((flags & kCh) ? added + updated : added);
@@ -514,7 +509,7 @@ void CmdZRangeStore(CmdArgs args, CommandContext& ctx) {
              [&](std::string_view m, double s) { els.emplace_back(m, s); });
     if (w.reverse) std::reverse(els.begin(), els.end());
   }
-  StoreElements(ctx, args[1], els);
+  StoreElements(ctx, args[1], els, "zrangestore");
 }
 
 // ZREMRANGEBYRANK / BYSCORE / BYLEX
@@ -538,7 +533,11 @@ void RemRangeGeneric(CmdArgs args, CommandContext& ctx, Type type) {
     size_t before = z->bytes();
     z->RemoveRanks(w.first, w.first + w.count);
     Settle(ctx, ctx.db(), args[1], z, before);
-    ctx.Propagate(std::vector<std::string_view>(args.begin(), args.end()));
+    std::vector<std::string_view> effect(args.begin(), args.end());
+    effect[0] = type == Type::kRank    ? "ZREMRANGEBYRANK"
+                : type == Type::kScore ? "ZREMRANGEBYSCORE"
+                                       : "ZREMRANGEBYLEX";
+    ctx.Propagate(effect);
   }
   ctx.reply().Integer(int64_t(w.count));
 }
@@ -911,7 +910,8 @@ void AlgebraReply(CmdArgs args, CommandContext& ctx, Op op) {
 void AlgebraStore(CmdArgs args, CommandContext& ctx, Op op) {
   AlgebraRequest req;
   if (!ParseAlgebra(args, ctx, 2, op, true, false, &req)) return;
-  StoreElements(ctx, args[1], Combine(req, op));
+  static constexpr std::string_view kEvents[] = {"zunionstore", "zinterstore", "zdiffstore"};
+  StoreElements(ctx, args[1], Combine(req, op), kEvents[int(op)]);
 }
 
 void CmdZUnion(CmdArgs a, CommandContext& c) { AlgebraReply(a, c, Op::kUnion); }

@@ -319,9 +319,59 @@ class Exec(list):
         self.queued = list(queued)
 
 
+# Keyspace events compared after every command: every class except expired and evicted
+# (active expiry runs on the servers' own timers).
+EVENT_FLAGS = "KEg$lshztnm"
+MARKER_CHANNEL = "__differential_marker__"
+
+
+class EventWatch:
+    """A subscriber to every keyspace event on each server. After each command a marker is
+    published from a third connection; the events a server delivered before its marker are
+    the command's events (one subscriber sees one server's messages in order)."""
+
+    def __init__(self, redis_srv, ember_srv):
+        self.seq = 0
+        self.sides = []
+        for srv in (redis_srv, ember_srv):
+            sub, pub = srv.connect(REPLY_TIMEOUT_S), srv.connect(REPLY_TIMEOUT_S)
+            pub.call("CONFIG", "SET", "notify-keyspace-events", EVENT_FLAGS)
+            sub.call("PSUBSCRIBE", "__key*__:*")
+            sub.call("SUBSCRIBE", MARKER_CHANNEL)
+            self.sides.append((sub, pub))
+
+    def take(self):
+        """(redis events, ember events) since the last call, each a list of raw messages, or
+        an error text in place of ember's list when its subscriber failed."""
+        self.seq += 1
+        marker = str(self.seq).encode()
+        out = []
+        for sub, pub in self.sides:
+            events = []
+            try:
+                pub.call("PUBLISH", MARKER_CHANNEL, marker)
+                while True:
+                    msg = [v for _, v in harness.parse_reply(sub.read_reply())[1]]
+                    if msg[0] == b"message" and msg[1] == MARKER_CHANNEL.encode():
+                        if msg[2] == marker:
+                            break
+                        continue
+                    events.append(b" ".join(msg[2:]))
+            except (OSError, ConnectionClosed, ProtocolError) as ex:
+                events = f"<event subscriber failed: {ex}>"
+            out.append(events)
+        return out
+
+    def close(self):
+        for sub, pub in self.sides:
+            sub.close()
+            pub.close()
+
+
 class Pair:
     def __init__(self, redis_srv, ember_srv):
         self.redis_srv, self.ember_srv = redis_srv, ember_srv
+        self.events = EventWatch(redis_srv, ember_srv)
         self.r = self.e = None
         self.r2 = self.e2 = None  # second connections, opened on first use
         self.commands = 0
@@ -342,6 +392,15 @@ class Pair:
         for c in (self.r, self.e, self.r2, self.e2):
             if c is not None:
                 c.close()
+        self.events.close()
+
+    def check_events(self, section, cmd, compare=True):
+        rev, eev = self.events.take()
+        if isinstance(rev, str):
+            raise RuntimeError(f"reference redis event subscriber failed: {rev}")
+        if compare and rev != eev:
+            self.mismatch(section + "-events", cmd, b"\n".join(rev),
+                          eev.encode() if isinstance(eev, str) else b"\n".join(eev))
 
     def _conns(self, cmd):
         if not isinstance(cmd, Second):
@@ -386,6 +445,7 @@ class Pair:
             self.mismatch(section, cmd, r, e if eerr is None else eerr)
         if eerr is not None:
             self._ember_failed(cmd)
+        self.check_events(section, cmd, compare)
         return r
 
     def dump_restore(self, cmd, section, compare=True):
@@ -3507,6 +3567,7 @@ def main():
         ember_srv.start()
         pair = Pair(redis_srv, ember_srv)
         lists_ok = supports_lists(pair)
+        pair.events.take()  # the probe's events
         print(f"differential: list cases {'on' if lists_ok else 'off (ember has no LPUSH)'}")
 
         # 1. Edge cases, in RESP2 and again after HELLO 3.

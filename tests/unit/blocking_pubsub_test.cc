@@ -3,6 +3,7 @@
 // Deliver()/Unblocked() append to `delivered`, so the bytes a connection would send are checked
 // exactly.
 
+#include "common/strings.h"
 #include "tests/unit/test_base.h"
 
 namespace ember {
@@ -285,6 +286,36 @@ TEST_F(BlockingPubSubTest, NotifiesDelWhenAPopEmptiesTheKey) {
   Run({"HSET", "h", "f", "1"});
   Run({"HDEL", "h", "f"});
   EXPECT_EQ(Take(w1), BulkArray({"message", "__keyevent@0__:del", "h"}));
+}
+
+// Commands recorded as another command announce Redis's event for them; "new" comes before the
+// command's own event, "keymiss" from read lookups only.
+TEST_F(BlockingPubSubTest, RewrittenCommandsAnnounceRedisEvents) {
+  Run({"CONFIG", "SET", "notify-keyspace-events", "E$szgnm"});
+  RunAs(w1, {"PSUBSCRIBE", "__keyevent@0__:*"});
+  auto ev = [](std::string_view event, std::string_view key) {
+    std::string channel = StrCat("__keyevent@0__:", event);
+    return BulkArray({"pmessage", "__keyevent@0__:*", channel, key});
+  };
+  Run({"INCR", "n"});
+  EXPECT_EQ(Take(w1), ev("new", "n") + ev("incrby", "n"));
+  Run({"INCRBYFLOAT", "n", "1.5"});
+  EXPECT_EQ(Take(w1), ev("incrbyfloat", "n"));
+  Run({"GET", "nosuch"});
+  EXPECT_EQ(Take(w1), ev("keymiss", "nosuch"));
+  Run({"DEL", "nosuch"});
+  EXPECT_TRUE(w1.delivered.empty()) << "a write's lookup is not a keymiss";
+  Run({"SADD", "a", "1", "2"});
+  Run({"SADD", "b", "2"});
+  Take(w1);
+  Run({"SINTERSTORE", "d", "a", "b"});
+  EXPECT_EQ(Take(w1), ev("new", "d") + ev("sinterstore", "d"));
+  Run({"SINTERSTORE", "d", "a", "b"});
+  EXPECT_EQ(Take(w1), ev("sinterstore", "d")) << "no \"new\" when the destination existed";
+  Run({"SINTERSTORE", "d", "a", "nosuch"});
+  EXPECT_EQ(Take(w1), ev("keymiss", "nosuch") + ev("del", "d"));
+  Run({"ZINCRBY", "z", "1", "m"});
+  EXPECT_EQ(Take(w1), ev("new", "z") + ev("zincr", "z"));
 }
 
 }  // namespace
