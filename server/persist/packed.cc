@@ -167,19 +167,19 @@ bool ListpackReader::Next(PackedValue* v) {
 
 ListpackBuilder::ListpackBuilder() { buf_.assign(6, '\0'); }
 
+size_t ListpackBuilder::IntElementSize(int64_t v) {
+  size_t size = (v >= 0 && v <= 127)                 ? 1
+                : (v >= -4096 && v <= 4095)          ? 2
+                : (v >= -32768 && v <= 32767)        ? 3
+                : (v >= -8388608 && v <= 8388607)    ? 4
+                : (v >= INT32_MIN && v <= INT32_MAX) ? 5
+                                                     : 9;
+  return size + BacklenSize(size);
+}
+
 size_t ListpackBuilder::ElementSize(std::string_view s) {
-  size_t size;
-  if (auto n = ParseInt64(s)) {
-    int64_t v = *n;
-    size = (v >= 0 && v <= 127)                 ? 1
-           : (v >= -4096 && v <= 4095)          ? 2
-           : (v >= -32768 && v <= 32767)        ? 3
-           : (v >= -8388608 && v <= 8388607)    ? 4
-           : (v >= INT32_MIN && v <= INT32_MAX) ? 5
-                                                : 9;
-  } else {
-    size = s.size() + (s.size() < 64 ? 1 : s.size() < 4096 ? 2 : 5);
-  }
+  if (auto n = ParseInt64(s)) return IntElementSize(*n);
+  size_t size = s.size() + (s.size() < 64 ? 1 : s.size() < 4096 ? 2 : 5);
   return size + BacklenSize(size);
 }
 

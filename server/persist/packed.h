@@ -113,6 +113,7 @@ class ListpackBuilder {
   size_t bytes() const { return buf_.size() + 1; }
   // The size an element adds (encoding, data, backlen).
   static size_t ElementSize(std::string_view s);
+  static size_t IntElementSize(int64_t v);
   // The finished listpack; the builder is empty again afterwards.
   std::string Finish();
 

@@ -85,6 +85,10 @@ constexpr size_t kStreamNodeBytes = 4096;
 // compact form handles comfortably.
 constexpr size_t kPackedValueLimit = size_t(1) << 30;
 
+// A listpack counts its bytes in 32 bits. A compact Ember value too large for one (only
+// possible with huge *-max-listpack-value settings) is written in the plain encoding instead.
+constexpr size_t kMaxListpackBytes = UINT32_MAX;
+
 void PutLe(std::string* out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out->push_back(char((v >> (8 * i)) & 0xFF));
 }
@@ -114,6 +118,21 @@ std::string EncodeStreamId(StreamId id) {
 }
 
 StreamId DecodeStreamId(const char* p) { return {GetBe(p, 8), GetBe(p + 8, 8)}; }
+
+// A key for an error message: at most 64 bytes, non-printable bytes as \xHH.
+std::string Printable(std::string_view s) {
+  std::string out = "'";
+  for (unsigned char c : s.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '\'') {
+      out.push_back(char(c));
+    } else {
+      char buf[5];
+      snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out + (s.size() > 64 ? "'..." : "'");
+}
 
 std::string IntText(int64_t v) {
   char buf[24];
@@ -183,7 +202,7 @@ void ForEachStreamNode(const Stream& s, Fn&& on_node) {
   std::vector<StreamItem> items;
   std::vector<std::string_view> master;
   size_t bytes = 0;
-  auto size_int = [](int64_t v) { return ListpackBuilder::ElementSize(IntText(v)); };
+  auto size_int = ListpackBuilder::IntElementSize;
   auto flush = [&] {
     if (!items.empty()) on_node(items, master);
     items.clear();
@@ -354,9 +373,9 @@ void RdbWriter::String(std::string_view s) {
       Len(clen);
       Len(s.size());
       buf_.append(scratch_.data(), clen);
-      if (scratch_.capacity() > (1 << 20)) std::string().swap(scratch_);
-      return;
     }
+    if (scratch_.capacity() > (1 << 20)) std::string().swap(scratch_);  // keep no big buffer
+    if (clen > 0) return;
   }
   Len(s.size());
   buf_.append(s);
@@ -449,10 +468,12 @@ void RdbWriter::WriteZSet(const Entry* e) {
       lp.Add(m);
       AddScore(&lp, score);
     });
-    Byte(kTypeZSetListpack);
-    String(e->key());
-    String(lp.Finish());
-    return;
+    if (lp.bytes() <= kMaxListpackBytes) {
+      Byte(kTypeZSetListpack);
+      String(e->key());
+      String(lp.Finish());
+      return;
+    }
   }
   // Highest score first, as Redis writes skiplists: its loader then inserts every element at
   // the head of the new skiplist.
@@ -476,10 +497,12 @@ void RdbWriter::WriteHash(const Entry* e) {
       lp.Add(f);
       lp.Add(v);
     });
-    Byte(kTypeHashListpack);
-    String(e->key());
-    String(lp.Finish());
-    return;
+    if (lp.bytes() <= kMaxListpackBytes) {
+      Byte(kTypeHashListpack);
+      String(e->key());
+      String(lp.Finish());
+      return;
+    }
   }
   Byte(kTypeHash);
   String(e->key());
@@ -905,7 +928,7 @@ RdbLoadResult RdbLoader::Impl::Run(
     EntryPtr e = Load(type, key, expire >= 0, &empty);
     if (e == nullptr && !empty) {
       if (error_.empty()) FailAt(start, "bad value");
-      error_ += " (key '" + key.substr(0, 64) + "')";
+      error_ += " (key " + Printable(key) + ")";
       return finish();
     }
     if (e != nullptr) {

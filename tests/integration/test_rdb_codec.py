@@ -366,7 +366,7 @@ def legacy_rdb(now_ms):
     key(10, "old:zl_list", rdb_str(ziplist(values)))
     key(11, "old:intset16", rdb_str(intset(2, [-5, 1, 2, 300])))
     key(11, "old:intset64", rdb_str(intset(8, [-(1 << 40), 3, 1 << 50])))
-    key(12, "old:zl_zset", rdb_str(ziplist(["low", "-3", "mid", 2, "high", "1e10", "M" * 100, 5])))
+    key(12, "old:zl_zset", rdb_str(ziplist(["low", "-3", "mid", 2, "M" * 100, 5, "high", "1e10"])))
     key(13, "old:zl_hash", rdb_str(ziplist(["k1", "v1", "k2", 42, "k3", "x" * 100])),
         prefix=b"\xfd" + struct.pack("<I", now_ms // 1000 + 3600))  # EXPIRETIME (seconds)
     # A quicklist of ziplist nodes (Redis 3.2 - 6.2).
