@@ -155,8 +155,10 @@ struct RdbLoadResult {
 // Redis 7.2's 11, is refused with an error naming it). Reads every encoding listed at the top,
 // LIST (1) through STREAM_LISTPACKS_3 (21), with IDLE, FREQ, EXPIRETIME and EXPIRETIME_MS; a
 // function library (FUNCTION2/FUNCTION_PRE_GA) or module data is refused with an error saying
-// so. Collections take Ember's compact or large representation as RESTORE picks them, from
-// `limits`.
+// so. Collections take Ember's compact or large representation from `limits` as Redis 7.0
+// picks it when loading: plain encodings by count and element length, a hash or zset that
+// arrives packed (ziplist/listpack) by count only. Stream tombstones are not kept (the counters
+// that depend on them, max-deleted-id and entries-added, are).
 //
 // Malformed input (truncation, bad lengths, corrupt packed containers, duplicate members,
 // unordered stream ids, a wrong CRC) ends the load with an error and its offset; lengths are
@@ -168,7 +170,9 @@ class RdbLoader {
   RdbLoader(RdbSource* src, const RestoreLimits& limits);
 
   // on_key(db, e): a new entry, with its expire set when the file gave one; the callee owns it.
-  // on_aux(key, value) for every AUX field. Either may call Fail() to stop the load.
+  // `db` is the file's SELECTDB number (0 until one appears), not checked against any
+  // `databases` setting: the callee does that. on_aux(key, value) for every AUX field. Either
+  // may be empty; either may call Fail() to stop the load.
   RdbLoadResult Load(const std::function<void(int, Entry*)>& on_key,
                      const std::function<void(std::string_view, std::string_view)>& on_aux);
 
