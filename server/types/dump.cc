@@ -1,6 +1,5 @@
 #include "server/types/dump.h"
 
-#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -153,22 +152,6 @@ bool RestoreStream(Reader& r, Stream* s) {
 }
 
 }  // namespace
-
-uint64_t Crc64(std::string_view data) {
-  // CRC-64/Jones (reflected, polynomial 0xad93d23594c935a9), as Redis uses for DUMP.
-  static const auto table = [] {
-    std::array<uint64_t, 256> t{};
-    for (uint64_t i = 0; i < 256; ++i) {
-      uint64_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x95ac9329ac4bc9b5ULL : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint64_t crc = 0;
-  for (unsigned char ch : data) crc = table[(crc ^ ch) & 0xFF] ^ (crc >> 8);
-  return crc;
-}
 
 std::string DumpValue(const Entry* e) {
   std::string out;

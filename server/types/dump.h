@@ -4,13 +4,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/crc64.h"
 #include "server/db/entry.h"
 #include "server/types/hash_value.h"
 #include "server/types/zset_value.h"
 
 namespace ember {
 
-// DUMP / RESTORE payloads in Ember's own format (RDB arrives with persistence):
+// DUMP / RESTORE payloads in Ember's own format (RDB files are server/persist/rdb.h's):
 //   [type byte][body][u16 format version][u64 CRC-64 of everything before it]
 // Bodies: a string is one length-prefixed string; a hash, list or set is a varint count and
 // then its fields and values, elements or members, each length-prefixed; a sorted set is a
@@ -30,7 +31,5 @@ struct RestoreLimits {
 // one (Redis's "DUMP payload version or checksum are wrong" / "Bad data format").
 Entry* RestoreValue(std::string_view key, std::string_view payload, const RestoreLimits& limits,
                     std::string* error);
-
-uint64_t Crc64(std::string_view data);
 
 }  // namespace ember
