@@ -74,8 +74,12 @@ const std::vector<std::string> kPolicyNames = {"volatile-lru",   "volatile-lfu",
 }  // namespace
 
 Engine::Engine(const Clock* clock)
-    : clock_(clock), run_id_(NewRunId()), start_time_ms_(clock->NowMs()) {
+    : clock_(clock),
+      persistence_(std::make_unique<Persistence>(this)),
+      run_id_(NewRunId()),
+      start_time_ms_(clock->NowMs()) {
   RegisterConfig();
+  persistence_->RegisterConfig(config_table_);
   RegisterStringFamily(&registry_);
   RegisterGenericFamily(&registry_);
   RegisterServerFamily(&registry_);
@@ -89,7 +93,15 @@ Engine::Engine(const Clock* clock)
   RegisterTransactionFamily(&registry_);
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() { persistence_->StopBackground(); }
+
+RestoreLimits Engine::value_limits() const {
+  const ServerConfig& c = config_;
+  return RestoreLimits{
+      {size_t(c.hash_max_listpack_entries.load()), size_t(c.hash_max_listpack_value.load())},
+      size_t(c.set_max_intset_entries.load()),
+      {size_t(c.zset_max_listpack_entries.load()), size_t(c.zset_max_listpack_value.load())}};
+}
 
 namespace {
 // The classes notify-keyspace-events' "A" stands for (Redis 7.0 counts modules in).
@@ -557,12 +569,25 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     }
   }
 
+  // As Redis, PING too is refused while saves fail.
+  if (persistence_->RefusesWrites() && (cmd->Has(kWrite) || cmd->name == "ping")) {
+    Reject(client, cmd, errors::kMisconf, rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
   if (client.subscribed() && !client.resp3 && !cmd->Has(kSubscribed)) {
     Reject(client, cmd,
            "Can't execute '" + cmd->FullName() +
                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                "this context",
            rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
+  if (persistence_->loading() && !cmd->Has(kLoading)) {
+    Reject(client, cmd, errors::kLoading, rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -795,6 +820,7 @@ int64_t Engine::Cron() {
     }
   }
   ExpireBlocked();
+  persistence_->Cron();
   int64_t period = 1000 / std::max<int64_t>(1, config_.hz.load());
   return expire_backlog_ ? std::min<int64_t>(period, 5) : period;
 }

@@ -18,6 +18,8 @@
 #include "server/command.h"
 #include "server/db/keyspace.h"
 #include "server/journal.h"
+#include "server/persist/persistence.h"
+#include "server/types/dump.h"
 
 namespace ember {
 
@@ -207,6 +209,9 @@ class Engine : public KeyspaceListener {
   Keyspace& keyspace() { return *keyspace_; }
   CommandRegistry& registry() { return registry_; }
   Journal& journal() { return journal_; }
+  Persistence& persistence() { return *persistence_; }
+  // The compact-representation limits from the config (RESTORE, loading).
+  RestoreLimits value_limits() const;
   ServerStats& stats() { return stats_; }
   const Clock& clock() const { return *clock_; }
   const std::string& run_id() const { return run_id_; }
@@ -334,6 +339,7 @@ class Engine : public KeyspaceListener {
   CommandRegistry registry_;
   std::unique_ptr<Keyspace> keyspace_;
   Journal journal_;
+  std::unique_ptr<Persistence> persistence_;
   ServerStats stats_;
   std::map<uint64_t, ClientState*> clients_;
   std::map<std::pair<int, std::string>, std::vector<ClientState*>> watchers_;
