@@ -55,8 +55,8 @@ void Persistence::RegisterConfig(ConfigTable& t) {
         rules_ = std::move(*rules);
         save_text_.clear();
         for (const auto& [s, c] : rules_) {
-          save_text_ += (save_text_.empty() ? "" : " ") + std::to_string(s) + " " +
-                        std::to_string(c);
+          save_text_ +=
+              (save_text_.empty() ? "" : " ") + std::to_string(s) + " " + std::to_string(c);
         }
         return std::nullopt;
       },
@@ -291,8 +291,10 @@ bool Persistence::Load(std::string* error) {
     for (auto& [db, e] : batch) {
       if (!fail.empty() || db >= ks.num_dbs()) {
         if (fail.empty()) {
-          fail = "FATAL: Data file was created with a Redis server configured to handle more "
-                 "than " + std::to_string(ks.num_dbs()) + " databases. Exiting";
+          fail =
+              "FATAL: Data file was created with a Redis server configured to handle more "
+              "than " +
+              std::to_string(ks.num_dbs()) + " databases. Exiting";
         }
         Entry::Free(e);
         continue;

@@ -66,7 +66,7 @@ class Persistence {
   void Finished();     // Cron's side: status, LASTSAVE, log
 
   Engine* engine_;
-  std::string save_text_;                      // the `save` value as given
+  std::string save_text_;                           // the `save` value as given
   std::vector<std::pair<int64_t, int64_t>> rules_;  // (seconds, changes)
   std::string dbfilename_ = "dump.rdb";
   std::atomic<bool> compress_{true}, checksum_{true}, stop_writes_on_error_{true};
