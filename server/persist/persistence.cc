@@ -102,7 +102,7 @@ bool Persistence::Save(std::string* error, bool count_as_saved) {
   AtomicFile file(Path());
   bool ok = file.Open();
   if (ok) {
-    Snapshot snap(&engine_->keyspace(), compress_, checksum_, AuxFields());
+    Snapshot snap(&engine_->keyspace(), RdbImage(compress_, checksum_, AuxFields()));
     bool done = false;
     while (ok && !done) {
       done = snap.Step(SIZE_MAX);
@@ -141,7 +141,8 @@ Persistence::BgStart Persistence::BgSave(bool schedule) {
     last_bgsave_ok_ = false;
     return BgStart::kFailed;
   }
-  bg_snap_ = std::make_unique<Snapshot>(&engine_->keyspace(), compress_, checksum_, AuxFields());
+  bg_snap_ =
+      std::make_unique<Snapshot>(&engine_->keyspace(), RdbImage(compress_, checksum_, AuxFields()));
   bgsave_started_ms_ = last_try_ms_;
   dirty_at_start_ = engine_->journal().dirty();
   bg_done_ = bg_aborted_ = false;

@@ -7,11 +7,42 @@
 #include <cerrno>
 #include <cstring>
 
+#include "server/persist/rdb.h"
+
 namespace ember {
 
-Snapshot::Snapshot(Keyspace* ks, bool compress, bool checksum,
-                   const std::vector<std::pair<std::string, std::string>>& aux)
-    : ks_(ks), writer_(compress, checksum), start_ms_(ks->now_ms()) {
+namespace {
+
+class RdbFormat : public ImageFormat {
+ public:
+  RdbFormat(bool compress, bool checksum,
+            const std::vector<std::pair<std::string, std::string>>& aux)
+      : w_(compress, checksum) {
+    w_.Header();
+    for (const auto& [k, v] : aux) w_.Aux(k, v);
+  }
+  void BeginDb(int db, uint64_t keys, uint64_t expires) override {
+    w_.SelectDb(db);
+    w_.ResizeDb(keys, expires);
+  }
+  void SelectDb(int db) override { w_.SelectDb(db); }
+  bool Key(const Entry* e, int64_t now_ms) override { return w_.Key(e, now_ms); }
+  void Finish() override { w_.Finish(); }
+  std::string Take() override { return w_.Take(); }
+
+ private:
+  RdbWriter w_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageFormat> RdbImage(bool compress, bool checksum,
+                                      const std::vector<std::pair<std::string, std::string>>& aux) {
+  return std::make_unique<RdbFormat>(compress, checksum, aux);
+}
+
+Snapshot::Snapshot(Keyspace* ks, std::unique_ptr<ImageFormat> format)
+    : ks_(ks), format_(std::move(format)), start_ms_(ks->now_ms()) {
   if (++Entry::current_epoch == 0) {
     // The epoch wrapped (once every 65535 snapshots): an entry untouched since then would
     // look saved. Reset every mark and start over from 1.
@@ -21,8 +52,6 @@ Snapshot::Snapshot(Keyspace* ks, bool compress, bool checksum,
     Entry::current_epoch = 1;
   }
   epoch_ = Entry::current_epoch;
-  writer_.Header();
-  for (const auto& [k, v] : aux) writer_.Aux(k, v);
   ks_->set_snapshot(this);
 }
 
@@ -36,11 +65,11 @@ void Snapshot::Abandon() {
 void Snapshot::Save(int db, Entry* e) {
   e->set_snapshot_epoch(epoch_);
   if (written_db_ != db) {
-    writer_.SelectDb(db);
+    format_->SelectDb(db);
     written_db_ = db;
   }
   // A key already past its deadline at the start is not part of the image.
-  if (writer_.Key(e, start_ms_)) ++keys_;
+  if (format_->Key(e, start_ms_)) ++keys_;
 }
 
 void Snapshot::BeforeChange(int db, Entry* e) {
@@ -61,8 +90,7 @@ bool Snapshot::Step(size_t budget) {
         ++db_;
         continue;
       }
-      writer_.SelectDb(db_);
-      writer_.ResizeDb(d.size(), d.expires_size());
+      format_->BeginDb(db_, d.size(), d.expires_size());
       written_db_ = db_;
       db_started_ = true;
       cursor_ = 0;
@@ -81,7 +109,7 @@ bool Snapshot::Step(size_t budget) {
       return false;
     }
   }
-  writer_.Finish();
+  format_->Finish();
   Abandon();
   return true;
 }

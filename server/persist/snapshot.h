@@ -1,17 +1,37 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "server/db/keyspace.h"
-#include "server/persist/rdb.h"
 
 namespace ember {
 
-// A point-in-time RDB image of the whole keyspace, produced while writes go on, without
+// What a snapshot produces, key by key: Redis's RDB format (RdbImage), or commands for an AOF
+// base written without the RDB preamble.
+class ImageFormat {
+ public:
+  virtual ~ImageFormat() = default;
+  // The walker enters `db`, which holds about `keys` keys, `expires` of them with a deadline.
+  virtual void BeginDb(int db, uint64_t keys, uint64_t expires) = 0;
+  // The keys that follow are in `db`.
+  virtual void SelectDb(int db) = 0;
+  // One key as it is now; false (nothing written) when its deadline is before `now_ms`.
+  virtual bool Key(const Entry* e, int64_t now_ms) = 0;
+  virtual void Finish() = 0;
+  // The bytes produced since the last call.
+  virtual std::string Take() = 0;
+};
+
+// The RDB file (server/persist/rdb.h) with these AUX fields.
+std::unique_ptr<ImageFormat> RdbImage(bool compress, bool checksum,
+                                      const std::vector<std::pair<std::string, std::string>>& aux);
+
+// A point-in-time image of the whole keyspace, produced while writes go on, without
 // copying the dataset and without fork.
 //
 // Every entry carries the epoch of the last snapshot that saved it (Entry::snapshot_epoch).
@@ -27,9 +47,8 @@ namespace ember {
 // in short slices and writes TakeBytes() out between them without the lock.
 class Snapshot : public SnapshotHook {
  public:
-  // Fixes the point in time: the keyspace as it is now. `aux` are the RDB AUX fields.
-  Snapshot(Keyspace* ks, bool compress, bool checksum,
-           const std::vector<std::pair<std::string, std::string>>& aux);
+  // Fixes the point in time: the keyspace as it is now.
+  Snapshot(Keyspace* ks, std::unique_ptr<ImageFormat> format);
   ~Snapshot() override;
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
@@ -38,12 +57,11 @@ class Snapshot : public SnapshotHook {
   // is complete: the trailer is written and the keyspace no longer calls this snapshot.
   bool Step(size_t budget);
   // The bytes produced since the last call.
-  std::string TakeBytes() { return writer_.Take(); }
+  std::string TakeBytes() { return format_->Take(); }
   // Stops early: the keyspace no longer calls this snapshot.
   void Abandon();
 
   uint64_t keys_saved() const { return keys_; }
-  uint64_t bytes_produced() const { return writer_.total_bytes(); }
 
   // SnapshotHook
   void BeforeChange(int db, Entry* e) override;
@@ -53,7 +71,7 @@ class Snapshot : public SnapshotHook {
   void Save(int db, Entry* e);
 
   Keyspace* ks_;
-  RdbWriter writer_;
+  std::unique_ptr<ImageFormat> format_;
   int64_t start_ms_;
   uint16_t epoch_;
   int db_ = 0;               // the db the walker is in

@@ -144,7 +144,7 @@ TEST_F(SnapshotTest, ImageIsThePointInTimeWhileCommandsRun) {
     for (int i = 0; i < 3000; ++i) RandomCommand(rng);
     engine_.keyspace().RefreshNow();
     std::multiset<std::string> expected = Dataset();
-    Snapshot snap(&engine_.keyspace(), /*compress=*/seed % 2 == 0, /*checksum=*/true, {});
+    Snapshot snap(&engine_.keyspace(), RdbImage(/*compress=*/seed % 2 == 0, true, {}));
     std::string image;
     bool done = false;
     while (!done) {
@@ -163,7 +163,7 @@ TEST_F(SnapshotTest, SavesOldValuesNotNewKeys) {
   Run({"SET", "a", "old"});
   Run({"RPUSH", "l", "1", "2"});
   Run({"SET", "gone", "x"});
-  Snapshot snap(&engine_.keyspace(), false, true, {{"redis-ver", "7.0.15"}});
+  Snapshot snap(&engine_.keyspace(), RdbImage(false, true, {{"redis-ver", "7.0.15"}}));
   Run({"SET", "a", "new"});
   Run({"RPUSH", "l", "3"});
   Run({"DEL", "gone"});
@@ -180,7 +180,7 @@ TEST_F(SnapshotTest, SavesOldValuesNotNewKeys) {
 TEST_F(SnapshotTest, FlushAllDuringASnapshotKeepsTheImage) {
   Run({"CONFIG", "SET", "save", ""});
   for (int i = 0; i < 100; ++i) Run({"SET", "k" + std::to_string(i), "v"});
-  Snapshot snap(&engine_.keyspace(), false, true, {});
+  Snapshot snap(&engine_.keyspace(), RdbImage(false, true, {}));
   snap.Step(10);
   Run({"FLUSHALL"});
   Run({"SET", "after", "v"});
