@@ -267,7 +267,7 @@ void CmdPersist(CmdArgs args, CommandContext& ctx) {
 void CmdDump(CmdArgs args, CommandContext& ctx) {
   Entry* e = LookupRead(ctx, args[1]);
   if (e == nullptr) return ctx.reply().Null();
-  ctx.reply().Bulk(DumpValue(e));
+  ctx.reply().Bulk(DumpValue(e, ctx.engine().persistence().compress()));
 }
 
 void CmdRestore(CmdArgs args, CommandContext& ctx) {

@@ -46,6 +46,8 @@ class Persistence {
   // get -MISCONF.
   bool RefusesWrites() const;
   bool has_save_rules() const { return !rules_.empty(); }
+  // rdbcompression (DUMP follows it too, as in Redis).
+  bool compress() const { return compress_.load(std::memory_order_relaxed); }
   int64_t lastsave_s() const { return lastsave_ms_ / 1000; }
   // INFO persistence: loading and the rdb_* fields.
   void AppendInfo(std::string* out) const;
