@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
       int(getpid()), (long long)engine.config().port.load(),
       engine.config().config_file.empty() ? "no config file" : engine.config().config_file.c_str());
   // The dump loads while the server already answers (-LOADING until it is in).
+  engine.persistence().BeginLoading();
   std::thread loader([&engine] {
     std::string error;
     if (!engine.persistence().Load(&error)) {

@@ -1203,9 +1203,7 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
     case Persistence::BgStart::kScheduled:
       return ctx.reply().SimpleString("Background saving scheduled");
     case Persistence::BgStart::kInProgress:
-      return ctx.reply().Error(
-          "Background save already in progress. Use BGSAVE SCHEDULE in order to schedule a "
-          "BGSAVE whenever possible.");
+      return ctx.reply().Error("Background save already in progress");
     case Persistence::BgStart::kFailed:
       return ctx.reply().Error("-ERR");
   }

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -113,7 +115,6 @@ bool Persistence::Save(std::string* error, bool count_as_saved) {
   if (!ok) {
     EMBER_LOG(kWarning, "%s", file.error().c_str());
     *error = "-ERR";  // Redis replies a bare -ERR to a failed SAVE
-    last_bgsave_ok_ = false;
     return false;
   }
   EMBER_LOG(kNotice, "DB saved on disk");
@@ -125,7 +126,10 @@ bool Persistence::Save(std::string* error, bool count_as_saved) {
 }
 
 Persistence::BgStart Persistence::BgSave(bool schedule) {
-  if (bgsave_in_progress() || (thread_.joinable() && !bg_done_)) {
+  // As Redis: SCHEDULE waits out an abandoned save that is still winding down (Redis: another
+  // child), never a running one.
+  if (bgsave_in_progress()) return BgStart::kInProgress;
+  if (thread_.joinable() && !bg_done_) {
     if (!schedule) return BgStart::kInProgress;
     scheduled_ = true;
     return BgStart::kScheduled;
@@ -157,13 +161,21 @@ void Persistence::RunBackground(std::unique_ptr<AtomicFile> file) {
   bool ok = true, done = false;
   while (ok && !done) {
     std::string bytes;
+    auto slice_start = std::chrono::steady_clock::now();
     {
       std::lock_guard lk(mu);
       if (bg_aborted_) return Over(false);
       done = bg_snap_->Step(16384);
       bytes = bg_snap_->TakeBytes();
     }
+    auto released = std::chrono::steady_clock::now();
     ok = file->Write(bytes);
+    // std::mutex is not fair: taken again at once, slices would run back to back while
+    // clients wait. Leaving the lock alone for as long as the slice held it (the write counts)
+    // caps a client's wait at about one slice.
+    auto held = released - slice_start;
+    auto free_so_far = std::chrono::steady_clock::now() - released;
+    if (held > free_so_far) std::this_thread::sleep_for(held - free_so_far);
   }
   ok = ok && file->Sync();
   // The rename happens under the lock, so that a save abandoned meanwhile (SHUTDOWN saves
@@ -256,12 +268,15 @@ void Persistence::AppendInfo(std::string* out) const {
   field("current_save_keys_processed", "0");
   field("current_save_keys_total", "0");
   field("rdb_changes_since_last_save", std::to_string(engine_->journal().dirty()));
-  field("rdb_bgsave_in_progress", bgsave_in_progress() ? "1" : "0");
+  // Until Cron has collected a finished save, as Redis until it reaps the child: whoever sees
+  // 0 here also sees the save's status, LASTSAVE and changes.
+  bool running = bgsave_in_progress() || (thread_.joinable() && !bg_aborted_);
+  field("rdb_bgsave_in_progress", running ? "1" : "0");
   field("rdb_last_save_time", std::to_string(lastsave_ms_ / 1000));
   field("rdb_last_bgsave_status", last_bgsave_ok_ ? "ok" : "err");
   field("rdb_last_bgsave_time_sec", std::to_string(last_bgsave_time_s_));
   field("rdb_current_bgsave_time_sec",
-        std::to_string(bgsave_in_progress() ? (now - bgsave_started_ms_) / 1000 : -1));
+        std::to_string(running ? (now - bgsave_started_ms_) / 1000 : -1));
   field("rdb_saves", std::to_string(rdb_saves_));
   field("rdb_last_cow_size", "0");
   field("rdb_last_load_keys_expired", std::to_string(load_expired_));
@@ -271,7 +286,10 @@ void Persistence::AppendInfo(std::string* out) const {
 bool Persistence::Load(std::string* error) {
   std::string path = Path();
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) return true;  // nothing saved yet
+  if (stat(path.c_str(), &st) != 0) {  // nothing saved yet
+    loading_ = false;
+    return true;
+  }
   FileSource src(path);
   if (!src.ok()) {
     *error = src.error();

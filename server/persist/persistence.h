@@ -59,6 +59,9 @@ class Persistence {
   // the lock (it takes it per batch of keys). False, with the reason, when the file is bad.
   bool Load(std::string* error);
   bool loading() const { return loading_.load(std::memory_order_relaxed); }
+  // Called before the server accepts clients, so that the first of them already gets -LOADING
+  // (Load() clears it when there is no dump).
+  void BeginLoading() { loading_ = true; }
 
  private:
   std::string Path() const;

@@ -130,6 +130,7 @@ AtomicFile::~AtomicFile() {
     close(fd_);
     unlink(temp_.c_str());
   }
+  if (replaced_fd_ >= 0) close(replaced_fd_);
 }
 
 void AtomicFile::Fail(const char* what) {
@@ -170,6 +171,7 @@ bool AtomicFile::Sync() {
 bool AtomicFile::Publish() {
   close(fd_);
   fd_ = -1;
+  replaced_fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (rename(temp_.c_str(), path_.c_str()) != 0) {
     error_ = "Error moving temp DB file " + temp_ + " on the final destination " + path_ + ": " +
              strerror(errno);

@@ -95,6 +95,8 @@ class AtomicFile {
   bool Open();
   bool Write(std::string_view bytes);
   // Sync() makes the bytes durable; Publish() renames the file into place. Commit() does both.
+  // A file replaced by Publish() is freed by the destructor, not by the rename: freeing a
+  // large file's blocks takes a while, and Publish() may run under the engine lock.
   bool Sync();
   bool Publish();
   bool Commit() { return Sync() && Publish(); }
@@ -105,6 +107,7 @@ class AtomicFile {
 
   std::string path_, temp_;
   int fd_ = -1;
+  int replaced_fd_ = -1;  // keeps the replaced file's blocks until the destructor
   std::string error_;
 };
 
