@@ -149,6 +149,9 @@ class Keyspace {
   // Replicas keep logically expired keys (the master's DEL removes them) but hide them.
   void set_expire_on_access(bool on) { expire_on_access_ = on; }
   bool expire_on_access() const { return expire_on_access_; }
+  // While a log of effects is replayed (AOF loading) no key expires, not even logically: the
+  // log was written while its keys were live, and its own DELs remove them.
+  void set_expiry_paused(bool on) { expiry_paused_ = on; }
 
   void set_listener(KeyspaceListener* l) { listener_ = l; }
 
@@ -193,6 +196,7 @@ class Keyspace {
   const Clock* clock_;
   int64_t now_ms_ = 0;
   bool expire_on_access_ = true;
+  bool expiry_paused_ = false;
   KeyspaceListener* listener_ = nullptr;
   EvictionPolicy policy_ = EvictionPolicy::kNoEviction;
   size_t samples_ = 5;
