@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/errors.h"
+#include "server/persist/aof.h"
 
 namespace ember {
 
@@ -75,6 +76,7 @@ const std::vector<std::string> kPolicyNames = {"volatile-lru",   "volatile-lfu",
 
 Engine::Engine(const Clock* clock)
     : clock_(clock), run_id_(NewRunId()), start_time_ms_(clock->NowMs()) {
+  aof_ = std::make_unique<Aof>(this);
   RegisterConfig();
   RegisterStringFamily(&registry_);
   RegisterGenericFamily(&registry_);
@@ -263,6 +265,7 @@ void Engine::RegisterConfig() {
   };
   t.OnChange("maxmemory-policy", apply_eviction);
   t.OnChange("maxmemory-samples", apply_eviction);
+  aof_->RegisterConfig(&t);
 }
 
 void Engine::Start() {
@@ -272,6 +275,7 @@ void Engine::Start() {
                           size_t(config_.maxmemory_samples.load()));
   RefreshMemory();
   startup_memory_ = allocator_bytes_;
+  aof_->Arm();
 }
 
 void Engine::RegisterClient(ClientState* c) {
@@ -555,6 +559,14 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
       ++cmd->rejected_calls;
       return count_if_error();
     }
+  }
+
+  // Redis's writeCommandsDeniedByDiskError: while the AOF can't be written, writes (and PING,
+  // as in Redis) are refused.
+  if (aof_->write_refused() && (cmd->Has(kWrite) || cmd->name == "ping")) {
+    Reject(client, cmd, aof_->WriteRefusedError(), rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
   }
 
   if (client.subscribed() && !client.resp3 && !cmd->Has(kSubscribed)) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "common/log.h"
 #include "server/engine.h"
 #include "server/net/net_server.h"
+#include "server/persist/aof.h"
 
 namespace {
 
@@ -82,6 +84,14 @@ int main(int argc, char** argv) {
   engine.Start();
   NetServer net(&engine);
   if (auto err = net.Listen()) {
+    EMBER_LOG(kWarning, "%s", err->c_str());
+    return 1;
+  }
+  // A file-size limit (ulimit -f) then fails AOF writes with EFBIG, which the AOF survives
+  // (writes are refused until it works again), instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // appendonly yes: the AOF is the dataset (Redis 7.0 then ignores the RDB).
+  if (auto err = LoadAof(engine)) {
     EMBER_LOG(kWarning, "%s", err->c_str());
     return 1;
   }

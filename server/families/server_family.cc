@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "server/families/family_util.h"
+#include "server/persist/aof.h"
 
 namespace ember {
 
@@ -599,10 +600,7 @@ void InfoPersistence(CommandContext& ctx, std::string* out) {
   Field(out, "rdb_last_save_time", e.start_time_ms() / 1000);
   Field(out, "rdb_last_bgsave_status", "ok");
   Field(out, "rdb_last_bgsave_time_sec", "-1");
-  Field(out, "aof_enabled", "0");
-  Field(out, "aof_rewrite_in_progress", "0");
-  Field(out, "aof_last_bgrewrite_status", "ok");
-  Field(out, "aof_last_write_status", "ok");
+  AppendAofInfo(e, out);  // server/persist/aof.cc
 }
 
 void InfoStats(CommandContext& ctx, std::string* out) {
