@@ -450,19 +450,23 @@ void NetServer::Run() {
 // server's CPU at 100k requests/s); an idle server still sleeps.
 //
 // With appendfsync always, replies wait for the AOF: when the loop finds nothing ready, it
-// commits (write + fsync) for every waiting reply, as Redis does before it sleeps; a thread
-// keeps polling instead of sleeping while replies wait, so that one of them commits.
+// commits (write + fsync) for every waiting reply, as Redis does before it sleeps. While
+// another thread's commit runs, a thread with nothing to do naps in short steps instead of
+// sleeping for good, so that it commits what waits next.
 void NetServer::RunLoop(asio::io_context& ctx) {
   constexpr auto kSpin = std::chrono::microseconds(50);
+  constexpr auto kNap = std::chrono::microseconds(200);
   Aof& aof = engine_->aof();
   auto last_work = std::chrono::steady_clock::now();
   while (!ctx.stopped()) {
-    if (ctx.poll() > 0) {
+    if (ctx.poll() > 0 || aof.CommitIfDue()) {
       last_work = std::chrono::steady_clock::now();
-    } else if (aof.CommitIfDue()) {
-      last_work = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - last_work > kSpin && !aof.HasWaiters()) {
-      ctx.run_one();
+    } else if (std::chrono::steady_clock::now() - last_work > kSpin) {
+      if (aof.HasWaiters()) {
+        ctx.run_one_for(kNap);
+      } else {
+        ctx.run_one();
+      }
       last_work = std::chrono::steady_clock::now();
     }
   }
