@@ -15,6 +15,11 @@ namespace ember {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+class Session;
+// Sessions of this I/O thread whose output waits for the AOF (Session::AwaitAof), let go by
+// NetServer::RunLoop once the log got there.
+thread_local std::vector<std::shared_ptr<Session>> t_held_for_aof;
+
 // One client connection. Its handlers all run on its io_context's single thread.
 //
 // Requests are read, run and answered in turns: a read, every complete request in it under
@@ -178,34 +183,39 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
   void Pump() {
     if (closed_) return;
     if (unprocessed_ && !waiting_ && !close_after_reply) ProcessInput();
-    if (!writing_ && !syncing_) {
+    if (!writing_ && !held_) {
       if (!out_.empty()) {
-        if (!AwaitDurable()) StartWrite();
+        if (!AwaitAof()) StartWrite();
       } else if (close_after_reply) {
         return Close();
       }
     }
-    bool busy = writing_ || syncing_;
+    bool busy = writing_ || held_;
     bool read_during_write = waiting_ || subscribed();
     if (!reading_ && !close_after_reply && (!busy || read_during_write)) StartRead();
     buffered_ = out_.size() + wbuf_.size();
   }
 
-  // appendfsync always: output leaves only once every effect logged before it is on disk (the
-  // AOF's group commit). True while waiting; the AOF runs Pump again when it got there.
-  bool AwaitDurable() {
-    Aof& aof = engine_->aof();
-    if (reply_barrier_ == 0 || aof.Durable(reply_barrier_)) return false;
-    syncing_ = true;
-    aof.WhenDurable(reply_barrier_, [self = shared_from_this()] {
-      asio::post(self->socket_.get_executor(), [self] {
-        self->syncing_ = false;
-        self->Pump();
-      });
-    });
+  // With the AOF on, output leaves only once the effects logged before it are in the file
+  // (and on disk, with appendfsync always): the session is held until the I/O thread, out of
+  // work, has committed the log for everyone (RunLoop). True while held.
+  bool AwaitAof() {
+    if (reply_barrier_ == 0 || engine_->aof().Released(reply_barrier_)) return false;
+    held_ = true;
+    t_held_for_aof.push_back(shared_from_this());
     return true;
   }
 
+ public:
+  // RunLoop, on this session's thread: lets a held session go if the log got there.
+  bool ReleaseIfLogged() {
+    if (!engine_->aof().Released(reply_barrier_)) return false;
+    held_ = false;
+    Pump();
+    return true;
+  }
+
+ private:
   void StartRead() {
     if (waiting_ && rlen_ > size_t(engine_->config().client_query_buffer_limit.load())) {
       return Close();  // a waiting client that keeps sending
@@ -283,7 +293,6 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
       if (engine_->shutdown_requested) server_->Stop();
       reply_barrier_ = std::max(reply_barrier_, engine_->aof().ReplyBarrier());
     }
-    engine_->aof().AfterBatch();  // everysec/no: write() the batch's effects before replying
     if (protocol_error) close_after_reply = true;
     // Keep the unparsed tail at the front of the buffer.
     if (pos > 0) {
@@ -326,7 +335,7 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
   bool waiting_ = false;      // a blocking command of ours is waiting
   bool closed_ = false;
   bool registered_ = false;
-  bool syncing_ = false;        // output waits for the AOF (appendfsync always)
+  bool held_ = false;           // output waits for the AOF (t_held_for_aof)
   uint64_t reply_barrier_ = 0;  // the AOF offset out_ waits for
   // Output accounting for client-output-buffer-limit: bytes in out_ and wbuf_ (set on this
   // thread), and bytes posted by Deliver that have not reached out_ yet.
@@ -449,27 +458,37 @@ void NetServer::Run() {
 // skips a sleep and wake-up per request (the scheduler's switch cost was ~20-30% of the
 // server's CPU at 100k requests/s); an idle server still sleeps.
 //
-// With appendfsync always, replies wait for the AOF: when the loop finds nothing ready, it
-// commits (write + fsync) for every waiting reply, as Redis does before it sleeps. While
-// another thread's commit runs, a thread with nothing to do naps in short steps instead of
-// sleeping for good, so that it commits what waits next.
+// With the AOF on, replies wait for the log (Session::AwaitAof): when the loop finds nothing
+// ready, it commits the log for all of them at once (write, and fsync with appendfsync always),
+// as Redis flushes its AOF before it sleeps, then lets its held sessions go. While another
+// thread's commit runs, a thread with held sessions naps in short steps instead of sleeping
+// for good.
 void NetServer::RunLoop(asio::io_context& ctx) {
   constexpr auto kSpin = std::chrono::microseconds(50);
-  constexpr auto kNap = std::chrono::microseconds(200);
+  constexpr auto kNap = std::chrono::microseconds(100);
   Aof& aof = engine_->aof();
+  std::vector<std::shared_ptr<Session>> held;
   auto last_work = std::chrono::steady_clock::now();
   while (!ctx.stopped()) {
-    if (ctx.poll() > 0 || aof.CommitIfDue()) {
+    if (ctx.poll() > 0) {
+      last_work = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (aof.Commit()) last_work = std::chrono::steady_clock::now();
+    if (!t_held_for_aof.empty()) {
+      held.swap(t_held_for_aof);  // a released session may be held again while we walk
+      for (auto& s : held) {
+        if (!s->ReleaseIfLogged()) t_held_for_aof.push_back(std::move(s));
+      }
+      held.clear();
+      if (!t_held_for_aof.empty()) ctx.run_one_for(kNap);  // another thread is committing
       last_work = std::chrono::steady_clock::now();
     } else if (std::chrono::steady_clock::now() - last_work > kSpin) {
-      if (aof.HasWaiters()) {
-        ctx.run_one_for(kNap);
-      } else {
-        ctx.run_one();
-      }
+      ctx.run_one();
       last_work = std::chrono::steady_clock::now();
     }
   }
+  t_held_for_aof.clear();  // while their io_context still exists
 }
 
 void NetServer::Stop() {

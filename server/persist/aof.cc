@@ -1192,7 +1192,6 @@ void Aof::Close() {
     synced_ = appended_.load();
     write_refused_ = false;
   }
-  ReleaseWaiters();
 }
 
 void Aof::Append(int db, std::span<const std::string_view>, std::string_view resp) {
@@ -1214,42 +1213,26 @@ void Aof::Append(int db, std::span<const std::string_view>, std::string_view res
   appended_.fetch_add(buf_.size() - before, std::memory_order_release);
 }
 
-uint64_t Aof::ReplyBarrier() const {
-  if (!is_open() || policy() != AofFsync::kAlways) return 0;
-  return appended_.load(std::memory_order_acquire);
+bool Aof::Released(uint64_t barrier) const {
+  if (!is_open()) return true;
+  if (policy() == AofFsync::kAlways) return synced_.load(std::memory_order_acquire) >= barrier;
+  return written_.load(std::memory_order_acquire) >= barrier ||
+         write_refused_.load(std::memory_order_relaxed);
 }
 
-void Aof::WhenDurable(uint64_t offset, std::function<void()> fn) {
-  {
-    std::lock_guard lk(mu_);
-    if (!Durable(offset)) {
-      waiters_.push_back({offset, std::move(fn)});
-      has_waiters_.store(true, std::memory_order_relaxed);
-      return;
-    }
-  }
-  fn();
+bool Aof::Pending() const {
+  if (!is_open()) return false;
+  uint64_t end = appended_.load(std::memory_order_acquire);
+  const auto& done = policy() == AofFsync::kAlways ? synced_ : written_;
+  return done.load(std::memory_order_acquire) < end;
 }
 
-void Aof::AfterBatch() {
-  if (!is_open() || policy() == AofFsync::kAlways) return;  // always: see CommitIfDue
-  if (appended_.load(std::memory_order_acquire) == written_.load(std::memory_order_acquire)) {
-    return;
-  }
-  if (write_refused_.load(std::memory_order_relaxed)) return;  // the flusher retries
-  Flush(false);
-}
-
-bool Aof::CommitIfDue() {
-  if (!HasWaiters()) return false;
-  {
-    std::lock_guard lk(mu_);
-    if (waiters_.empty() || commit_running_) return false;
-    commit_running_ = true;
-  }
-  Flush(true);
-  std::lock_guard lk(mu_);
-  commit_running_ = false;
+bool Aof::Commit() {
+  if (!Pending() || write_refused_.load(std::memory_order_relaxed)) return false;
+  bool idle = false;
+  if (!committing_.compare_exchange_strong(idle, true)) return false;
+  Flush(policy() == AofFsync::kAlways);
+  committing_ = false;
   return true;
 }
 
@@ -1271,7 +1254,7 @@ void Aof::StopFlusher() {
 }
 
 // Once a second: the fsync of everysec, the write of whatever is left (the cron's effects) for
-// every policy, the retry after a write error, and a commit for anyone still waiting.
+// every policy, the retry after a write error.
 void Aof::FlusherLoop() {
   using clock = std::chrono::steady_clock;
   std::unique_lock lk(mu_);
@@ -1282,9 +1265,8 @@ void Aof::FlusherLoop() {
       continue;
     }
     next_tick = clock::now() + std::chrono::seconds(1);
-    bool waiters = !waiters_.empty();
     lk.unlock();
-    Flush(waiters || policy() != AofFsync::kNo);
+    Flush(policy() != AofFsync::kNo);
     lk.lock();
   }
 }
@@ -1294,11 +1276,11 @@ bool Aof::FlushForTest() {
   return !write_refused_ && written_ == appended_;
 }
 
-size_t Aof::Flush(bool sync) {
+void Aof::Flush(bool sync) {
   uint64_t target;
   {
     std::lock_guard w(write_mu_);
-    if (fd_ < 0) return 0;
+    if (fd_ < 0) return;
     {
       std::lock_guard lk(mu_);
       if (carry_.empty()) {
@@ -1308,7 +1290,7 @@ size_t Aof::Flush(bool sync) {
         buf_.clear();
       }
     }
-    if (!carry_.empty() && !WriteCarry()) return 0;
+    if (!carry_.empty() && !WriteCarry()) return;
     target = written_.load();
   }
   if (sync && target > synced_.load()) {
@@ -1325,7 +1307,7 @@ size_t Aof::Flush(bool sync) {
         last_errno_ = err;
         fsync_failing_ = true;
         write_refused_ = true;
-        return 0;
+        return;
       }
       if (fsync_failing_.exchange(false)) {
         EMBER_LOG(kWarning, "The AOF file can be fsynced again: writes are accepted");
@@ -1334,7 +1316,6 @@ size_t Aof::Flush(bool sync) {
       synced_.store(target, std::memory_order_release);
     }
   }
-  return ReleaseWaiters();
 }
 
 bool Aof::WriteCarry() {
@@ -1389,22 +1370,6 @@ bool Aof::WriteCarry() {
               Errno(err).c_str(), carry_.size());
   }
   return false;
-}
-
-size_t Aof::ReleaseWaiters() {
-  std::vector<std::function<void()>> ready;
-  {
-    std::lock_guard lk(mu_);
-    if (waiters_.empty()) return 0;
-    uint64_t synced = synced_.load(std::memory_order_acquire);
-    auto covered = std::partition(waiters_.begin(), waiters_.end(),
-                                  [synced](const Waiter& w) { return w.offset > synced; });
-    for (auto it = covered; it != waiters_.end(); ++it) ready.push_back(std::move(it->fn));
-    waiters_.erase(covered, waiters_.end());
-    has_waiters_.store(!waiters_.empty(), std::memory_order_relaxed);
-  }
-  for (auto& fn : ready) fn();
-  return ready.size();
 }
 
 void Aof::Fatal(const char* what, int err) {

@@ -130,30 +130,31 @@ AofScanResult ScanAofFile(const std::string& path, const RestoreLimits& limits,
 // or not.
 //
 // Write path. Append (under the engine lock) adds the effect's RESP, preceded by SELECT when the
-// db changes, to an in-memory buffer. What happens next depends on appendfsync:
-//   always    a reply may only leave once every effect logged before it is on disk. After a
-//             batch, the network layer takes ReplyBarrier() (the log's end, under the engine
-//             lock) and, unless Durable(barrier), holds its replies and registers WhenDurable.
-//             An I/O thread whose event loop runs out of ready work calls CommitIfDue(), which
-//             write()s and fsyncs everything pending for all waiting replies at once (group
-//             commit, Redis's beforeSleep) and releases them; no fsync runs under the engine
-//             lock, and one commit runs at a time.
-//   everysec  AfterBatch() (outside the engine lock, before the replies go out) write()s the
-//             buffer, as Redis does before replying; the flusher thread fsyncs once a second.
-//   no        as everysec without the fsync.
-// The flusher thread also writes whatever is left once a second (effects of the periodic
-// cron), retries after write errors, and commits for replies still waiting.
+// db changes, to an in-memory buffer. Replies wait for the log as Redis's do (they leave in its
+// beforeSleep, after the AOF flush): after a batch, the network layer takes ReplyBarrier() (the
+// log's end, under the engine lock) and holds the batch's output until Released(barrier). An
+// I/O thread that runs out of ready work calls Commit(), which write()s everything pending for
+// all held replies at once, and with appendfsync always fdatasync()s it too (group commit), then
+// lets its held replies go. No write or fsync happens under the engine lock, and one commit runs
+// at a time. So:
+//   always    no reply leaves before the effects logged before it are on disk;
+//   everysec  no reply leaves before they are written (a crash of the process loses nothing
+//             acknowledged); the flusher thread fsyncs once a second;
+//   no        as everysec, never fsynced by Ember.
+// The flusher thread also writes whatever is left once a second (the cron's effects) and
+// retries after write errors.
 //
 // Errors. A failed or short write is undone (ftruncate to the last good size), the bytes stay
 // buffered, aof_last_write_status becomes err and the dispatcher refuses writes and PING with
-// "-MISCONF Errors writing to the AOF file: <reason>" until a retry (once a second) succeeds. A
-// failed fsync under everysec does the same. Under always, where replies wait on the data, a
-// write or fsync error ends the process, as it does Redis.
+// "-MISCONF Errors writing to the AOF file: <reason>" until a retry (once a second) succeeds;
+// replies held meanwhile go out (as in Redis). A failed fsync under everysec does the same.
+// Under always, where replies wait on the data, a write or fsync error ends the process, as it
+// does Redis.
 //
-// Threads and locks: engine mu -> mu_ (Append). Writers (AfterBatch, CommitIfDue, the flusher)
-// take write_mu_ -> mu_ to take the buffer and write it, then fsync_mu_ alone to fsync, so an
-// fsync never holds up the writes of the I/O threads. Opening and closing files happen under
-// the engine lock with every lock of the log taken.
+// Threads and locks: engine mu -> mu_ (Append). Writers (Commit, the flusher) take write_mu_ ->
+// mu_ to take the buffer and write it, then fsync_mu_ alone to fsync, so the once-a-second fsync
+// of everysec never holds up the writes of the I/O threads. Opening and closing files happen
+// under the engine lock with every lock of the log taken.
 class Aof : public JournalSink {
  public:
   explicit Aof(Engine* engine);
@@ -186,27 +187,18 @@ class Aof : public JournalSink {
 
   // ---- The network layer
 
-  // Under the engine lock: the log offset the replies produced now must wait for; 0 unless
-  // appendfsync is always.
-  uint64_t ReplyBarrier() const;
-  bool Durable(uint64_t offset) const { return synced_.load(std::memory_order_acquire) >= offset; }
-  // Runs `fn` once `offset` is durable: at once if it is, else from the flusher thread (so fn
-  // should only post work somewhere).
-  void WhenDurable(uint64_t offset, std::function<void()> fn);
-  // Outside the engine lock, after a batch of requests ran: write()s the buffer (everysec, no)
-  // or wakes the flusher (always).
-  void AfterBatch();
-  // appendfsync always, from an I/O thread with nothing else to do (its event loop found no
-  // ready handler; Redis's beforeSleep): if replies are waiting and no other thread is at it,
-  // write()s and fsyncs everything pending on this thread, then releases the waiters. Returns
-  // whether it did. The engine lock is not held meanwhile.
-  bool CommitIfDue();
-  // Replies wait for the log: I/O threads must keep coming back to CommitIfDue, not sleep.
-  // (Not while writes fail: the flusher retries once a second.)
-  bool HasWaiters() const {
-    return has_waiters_.load(std::memory_order_relaxed) &&
-           !write_refused_.load(std::memory_order_relaxed);
+  // Under the engine lock: the log offset the output produced now waits for (0: nothing).
+  uint64_t ReplyBarrier() const {
+    return is_open() ? appended_.load(std::memory_order_acquire) : 0;
   }
+  // Any thread: whether output that waits for `barrier` may go: the log is on disk up to it
+  // (always) or written up to it (everysec, no; or writes are failing), or the log is off.
+  bool Released(uint64_t barrier) const;
+  // An I/O thread with nothing else to do: write()s what is pending (and fsyncs it, always),
+  // unless another thread is at it or writes are failing. Returns whether it did.
+  bool Commit();
+  // Whether a Commit has something to do.
+  bool Pending() const;
 
   // ---- The dispatcher and INFO
 
@@ -237,10 +229,9 @@ class Aof : public JournalSink {
   void FlusherLoop();
   // Takes the buffer and write()s it (and what a failed write left); with `sync`, fdatasync()s
   // everything written, then releases the waiters now covered.
-  size_t Flush(bool sync);  // returns how many waiters it released
+  void Flush(bool sync);
   // Under write_mu_: write()s carry_. Returns false on error (state updated, logged).
   bool WriteCarry();
-  size_t ReleaseWaiters();
   void Fatal(const char* what, int err);
   AofFsync policy() const { return AofFsync(config_.fsync.load(std::memory_order_relaxed)); }
 
@@ -264,16 +255,10 @@ class Aof : public JournalSink {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string buf_;  // appended, not yet taken by a writer
-  struct Waiter {
-    uint64_t offset;
-    std::function<void()> fn;
-  };
-  std::vector<Waiter> waiters_;
-  std::atomic<bool> has_waiters_{false};
-  bool commit_running_ = false;  // an I/O thread is in CommitIfDue
   bool stop_flusher_ = false;
   std::thread flusher_;
 
+  std::atomic<bool> committing_{false};  // an I/O thread is in Commit
   std::mutex write_mu_;
   std::string carry_;  // taken from buf_, not yet written (a failed write keeps it here)
   std::mutex fsync_mu_;

@@ -318,45 +318,51 @@ TEST_F(AofTest, TimestampAnnotationsWhenEnabled) {
   EXPECT_EQ(RunOn(*e, {"MGET", "a", "b", "c"}), "[1, 1, 1]");
 }
 
-TEST_F(AofTest, AlwaysHoldsRepliesUntilACommit) {
+TEST_F(AofTest, RepliesWaitForACommitThatFsyncsOnlyWithAlways) {
+  Aof& aof = engine_.aof();
+  EXPECT_EQ(aof.ReplyBarrier(), 0u);  // off: nothing to wait for
   Run({"CONFIG", "SET", "appendfsync", "always"});
   Run({"CONFIG", "SET", "appendonly", "yes"});
-  Aof& aof = engine_.aof();
-  EXPECT_EQ(aof.ReplyBarrier(), 0u);  // nothing logged yet: nothing to wait for
+  EXPECT_EQ(aof.ReplyBarrier(), 0u);  // nothing logged yet
+  EXPECT_FALSE(aof.Pending());
+  EXPECT_FALSE(aof.Commit());
   Run({"SET", "a", "1"});
   uint64_t barrier = aof.ReplyBarrier();
   ASSERT_GT(barrier, 0u);
-  EXPECT_FALSE(aof.Durable(barrier));
-  aof.AfterBatch();  // always: the batch's end writes nothing by itself
-  EXPECT_EQ(ReadFile(Incr()), "");
-  int released = 0;
-  aof.WhenDurable(barrier, [&] { ++released; });
-  aof.WhenDurable(barrier, [&] { ++released; });
-  EXPECT_TRUE(aof.HasWaiters());
-  EXPECT_TRUE(aof.CommitIfDue());
-  EXPECT_EQ(released, 2);
-  EXPECT_TRUE(aof.Durable(barrier));
-  EXPECT_FALSE(aof.HasWaiters());
-  EXPECT_FALSE(aof.CommitIfDue());
+  EXPECT_FALSE(aof.Released(barrier));
+  EXPECT_TRUE(aof.Pending());
+  EXPECT_EQ(ReadFile(Incr()), "");  // nothing is written before a commit
+  EXPECT_TRUE(aof.Commit());
+  EXPECT_TRUE(aof.Released(barrier));
+  EXPECT_FALSE(aof.Pending());
+  EXPECT_FALSE(aof.Commit());
   EXPECT_EQ(ReadFile(Incr()), Select(0) + Resp({"SET", "a", "1"}));
-  aof.WhenDurable(barrier, [&] { ++released; });  // already durable: runs at once
-  EXPECT_EQ(released, 3);
-  // Other policies promise nothing per reply.
+  EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_buffer_length:0\r\n"));
+
+  // everysec: released once written; the fsync waits for the flusher's tick.
   Run({"CONFIG", "SET", "appendfsync", "everysec"});
   Run({"SET", "a", "2"});
-  EXPECT_EQ(aof.ReplyBarrier(), 0u);
-  aof.AfterBatch();  // everysec: write() at the end of the batch
+  barrier = aof.ReplyBarrier();
+  EXPECT_FALSE(aof.Released(barrier));
+  EXPECT_THAT(Run({"INFO", "persistence"}), Not(HasSubstr("aof_buffer_length:0\r\n")));
+  EXPECT_TRUE(aof.Commit());
+  EXPECT_TRUE(aof.Released(barrier));
   EXPECT_EQ(ReadFile(Incr()), Select(0) + Resp({"SET", "a", "1"}) + Resp({"SET", "a", "2"}));
+  // Switching to always now asks for the fsync of what was only written.
+  Run({"CONFIG", "SET", "appendfsync", "always"});
+  EXPECT_FALSE(aof.Released(barrier));
+  EXPECT_TRUE(aof.Commit());
+  EXPECT_TRUE(aof.Released(barrier));
 }
 
-TEST_F(AofTest, TurningOffReleasesWaitersAndTurningOnStartsAFreshBase) {
+TEST_F(AofTest, TurningOffReleasesHeldRepliesAndTurningOnStartsAFreshBase) {
   Run({"CONFIG", "SET", "appendfsync", "always"});
   Run({"CONFIG", "SET", "appendonly", "yes"});
   Run({"SET", "a", "1"});
-  bool released = false;
-  engine_.aof().WhenDurable(engine_.aof().ReplyBarrier(), [&] { released = true; });
+  uint64_t barrier = engine_.aof().ReplyBarrier();
+  EXPECT_FALSE(engine_.aof().Released(barrier));
   EXPECT_EQ(Run({"CONFIG", "SET", "appendonly", "no"}), "OK");
-  EXPECT_TRUE(released);
+  EXPECT_TRUE(engine_.aof().Released(barrier));
   EXPECT_FALSE(engine_.aof().is_open());
   EXPECT_EQ(ReadFile(Incr()), Select(0) + Resp({"SET", "a", "1"}));  // flushed on the way out
   Run({"SET", "b", "2"});                                            // not logged
