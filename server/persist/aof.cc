@@ -959,9 +959,10 @@ std::optional<std::string> Aof::LoadAndOpen() {
       failed = replay.failed();
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string failures = failed ? ", " + std::to_string(failed) + " failed" : "";
     EMBER_LOG(kNotice, "DB loaded from append only file: %.3f seconds (%llu keys, %llu commands%s)",
               secs, (unsigned long long)total_keys, (unsigned long long)total_commands,
-              failed ? (", " + std::to_string(failed) + " failed").c_str() : "");
+              failures.c_str());
   }
 
   std::lock_guard lk(engine_->mu());
@@ -1382,11 +1383,6 @@ void Aof::Fatal(const char* what, int err) {
 
 std::string Aof::WriteRefusedError() const {
   return "-MISCONF Errors writing to the AOF file: " + Errno(last_errno_.load());
-}
-
-std::string Aof::incr_path() const {
-  if (manifest_.incrs.empty()) return "";
-  return dir_ + "/" + manifest_.incrs.back().name;
 }
 
 // ---------------------------------------------------------------------------------------------

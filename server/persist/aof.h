@@ -213,9 +213,6 @@ class Aof : public JournalSink {
 
   // Writes and fsyncs everything pending, whatever the policy (false on error).
   bool FlushForTest();
-  uint64_t appended() const { return appended_.load(); }
-  std::string incr_path() const;
-  std::string dir_path() const { return dir_; }
 
  private:
   std::optional<std::string> ApplyAppendonly(bool on);
@@ -228,7 +225,7 @@ class Aof : public JournalSink {
   void StopFlusher();
   void FlusherLoop();
   // Takes the buffer and write()s it (and what a failed write left); with `sync`, fdatasync()s
-  // everything written, then releases the waiters now covered.
+  // everything written.
   void Flush(bool sync);
   // Under write_mu_: write()s carry_. Returns false on error (state updated, logged).
   bool WriteCarry();
@@ -246,12 +243,11 @@ class Aof : public JournalSink {
   int fd_ = -1;             // the incr file appended to
   uint64_t file_size_ = 0;  // its size (under write_mu_)
 
-  // Under the engine lock.
+  // Under mu_ (Append), reset under the engine lock before the sink is added.
   int selected_db_ = -1;
   int64_t last_timestamp_s_ = 0;
-  std::string scratch_;
 
-  // The buffer and the waiters.
+  // The buffer and the flusher thread.
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string buf_;  // appended, not yet taken by a writer
