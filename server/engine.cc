@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/errors.h"
+#include "server/persist/aof.h"
 
 namespace ember {
 
@@ -78,6 +79,7 @@ Engine::Engine(const Clock* clock)
       persistence_(std::make_unique<Persistence>(this)),
       run_id_(NewRunId()),
       start_time_ms_(clock->NowMs()) {
+  aof_ = std::make_unique<Aof>(this);
   RegisterConfig();
   persistence_->RegisterConfig(config_table_);
   RegisterStringFamily(&registry_);
@@ -275,6 +277,7 @@ void Engine::RegisterConfig() {
   };
   t.OnChange("maxmemory-policy", apply_eviction);
   t.OnChange("maxmemory-samples", apply_eviction);
+  aof_->RegisterConfig(&t);
 }
 
 void Engine::Start() {
@@ -284,6 +287,7 @@ void Engine::Start() {
                           size_t(config_.maxmemory_samples.load()));
   RefreshMemory();
   startup_memory_ = allocator_bytes_;
+  aof_->Arm();
 }
 
 void Engine::RegisterClient(ClientState* c) {
@@ -569,9 +573,11 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     }
   }
 
-  // As Redis, PING too is refused while saves fail.
-  if (persistence_->RefusesWrites() && (cmd->Has(kWrite) || cmd->name == "ping")) {
-    Reject(client, cmd, errors::kMisconf, rb);
+  // Redis's writeCommandsDeniedByDiskError: after a failed RDB save, or while the AOF can't be
+  // written, writes (and PING, as in Redis) are refused.
+  bool rdb_failed = persistence_->RefusesWrites();
+  if ((rdb_failed || aof_->write_refused()) && (cmd->Has(kWrite) || cmd->name == "ping")) {
+    Reject(client, cmd, rdb_failed ? errors::kMisconf : aof_->WriteRefusedError(), rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }

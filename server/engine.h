@@ -143,6 +143,7 @@ struct ServerStats {
 };
 
 class Engine;
+class Aof;
 
 // What a command handler sees: its client, the selected db, the reply builder and the way to
 // record the effect it made.
@@ -212,6 +213,9 @@ class Engine : public KeyspaceListener {
   Persistence& persistence() { return *persistence_; }
   // The compact-representation limits from the config (RESTORE, loading).
   RestoreLimits value_limits() const;
+  // The append-only file (server/persist/aof.h); exists whether appendonly is on or not.
+  Aof& aof() { return *aof_; }
+  const Aof& aof() const { return *aof_; }
   ServerStats& stats() { return stats_; }
   const Clock& clock() const { return *clock_; }
   const std::string& run_id() const { return run_id_; }
@@ -340,6 +344,7 @@ class Engine : public KeyspaceListener {
   std::unique_ptr<Keyspace> keyspace_;
   Journal journal_;
   std::unique_ptr<Persistence> persistence_;
+  std::unique_ptr<Aof> aof_;
   ServerStats stats_;
   std::map<uint64_t, ClientState*> clients_;
   std::map<std::pair<int, std::string>, std::vector<ClientState*>> watchers_;

@@ -25,6 +25,7 @@ class Journal {
  public:
   void Append(int db, std::span<const std::string_view> effect);
   void AddSink(JournalSink* sink) { sinks_.push_back(sink); }
+  void RemoveSink(JournalSink* sink) { std::erase(sinks_, sink); }
 
   uint64_t dirty() const { return dirty_; }
   void ResetDirty() { dirty_ = 0; }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "server/engine.h"
 #include "server/net/net_server.h"
+#include "server/persist/aof.h"
 
 namespace {
 
@@ -87,15 +89,25 @@ int main(int argc, char** argv) {
     EMBER_LOG(kWarning, "%s", err->c_str());
     return 1;
   }
+  // A file-size limit (ulimit -f) then fails AOF writes with EFBIG, which the AOF survives
+  // (writes are refused until it works again), instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // appendonly yes: the AOF is the dataset (Redis 7.0 then ignores the RDB).
+  if (auto err = LoadAof(engine)) {
+    EMBER_LOG(kWarning, "%s", err->c_str());
+    return 1;
+  }
   EMBER_LOG(
       kNotice, "Ember %s (Redis API %s) pid=%d, port %lld, %s", kEmberVersion, kRedisVersion,
       int(getpid()), (long long)engine.config().port.load(),
       engine.config().config_file.empty() ? "no config file" : engine.config().config_file.c_str());
-  // The dump loads while the server already answers (-LOADING until it is in).
-  engine.persistence().BeginLoading();
-  std::thread loader([&engine] {
+  // Without the AOF, the dump loads while the server already answers (-LOADING until it is
+  // in).
+  bool load_rdb = !engine.aof().enabled();
+  if (load_rdb) engine.persistence().BeginLoading();
+  std::thread loader([&engine, load_rdb] {
     std::string error;
-    if (!engine.persistence().Load(&error)) {
+    if (load_rdb && !engine.persistence().Load(&error)) {
       EMBER_LOG(kWarning, "%s", error.c_str());
       std::fflush(nullptr);
       std::_Exit(1);

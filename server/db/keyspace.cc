@@ -8,7 +8,7 @@ namespace ember {
 // Db
 
 bool Db::IsExpired(const Entry* e) const {
-  return e->has_expire() && owner_->now_ms_ > e->expire_ms();
+  return e->has_expire() && owner_->now_ms_ > e->expire_ms() && !owner_->expiry_paused_;
 }
 
 void Db::Link(Entry* e, uint64_t hash) {

@@ -165,6 +165,9 @@ class Keyspace {
   // Replicas keep logically expired keys (the master's DEL removes them) but hide them.
   void set_expire_on_access(bool on) { expire_on_access_ = on; }
   bool expire_on_access() const { return expire_on_access_; }
+  // While a log of effects is replayed (AOF loading) no key expires, not even logically: the
+  // log was written while its keys were live, and its own DELs remove them.
+  void set_expiry_paused(bool on) { expiry_paused_ = on; }
 
   void set_listener(KeyspaceListener* l) { listener_ = l; }
   // The running snapshot, or nullptr.
@@ -212,6 +215,7 @@ class Keyspace {
   const Clock* clock_;
   int64_t now_ms_ = 0;
   bool expire_on_access_ = true;
+  bool expiry_paused_ = false;
   KeyspaceListener* listener_ = nullptr;
   SnapshotHook* snapshot_ = nullptr;
   EvictionPolicy policy_ = EvictionPolicy::kNoEviction;

@@ -304,7 +304,9 @@ void CmdRestore(CmdArgs args, CommandContext& ctx) {
   if (e == nullptr) return ctx.reply().Error(error);
   bool deleted = replace && db.Delete(key);
   if (ttl > 0 && !absttl) ttl += ctx.now_ms();
-  if (ttl > 0 && ttl <= ctx.now_ms()) {  // already expired: nothing to create
+  // Already expired: nothing to create. Not so on a replica or while the AOF is replayed,
+  // where the key was live when the effect was logged and the log's own DEL removes it.
+  if (ttl > 0 && ttl <= ctx.now_ms() && ctx.keyspace().expire_on_access()) {
     Entry::Free(e);
     if (deleted) ctx.Propagate({"DEL", key});
     return ctx.reply().Ok();

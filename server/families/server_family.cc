@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "server/families/family_util.h"
+#include "server/persist/aof.h"
 
 namespace ember {
 
@@ -594,10 +595,7 @@ void InfoPersistence(CommandContext& ctx, std::string* out) {
   Engine& e = ctx.engine();
   out->append("# Persistence\r\n");
   e.persistence().AppendInfo(out);
-  Field(out, "aof_enabled", "0");
-  Field(out, "aof_rewrite_in_progress", "0");
-  Field(out, "aof_last_bgrewrite_status", "ok");
-  Field(out, "aof_last_write_status", "ok");
+  AppendAofInfo(e, out);  // server/persist/aof.cc
 }
 
 void InfoStats(CommandContext& ctx, std::string* out) {

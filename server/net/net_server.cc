@@ -8,11 +8,17 @@
 #include "common/log.h"
 #include "common/resp_parser.h"
 #include "server/errors.h"
+#include "server/persist/aof.h"
 
 namespace ember {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+class Session;
+// Sessions of this I/O thread whose output waits for the AOF (Session::AwaitAof), let go by
+// NetServer::RunLoop once the log got there.
+thread_local std::vector<std::shared_ptr<Session>> t_held_for_aof;
 
 // One client connection. Its handlers all run on its io_context's single thread.
 //
@@ -90,20 +96,24 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
       asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
       return;
     }
-    asio::post(socket_.get_executor(), [self = shared_from_this(), data = std::string(bytes)] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), data = std::string(bytes),
+                                        barrier = engine_->aof().ReplyBarrier()] {
       self->posted_ -= data.size();
       self->out_ += data;
+      self->reply_barrier_ = std::max(self->reply_barrier_, barrier);
       self->Pump();
     });
   }
 
   // Under the engine lock, from any thread.
   void Unblocked(std::string reply) override {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), reply = std::move(reply)] {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), reply = std::move(reply),
+                                        barrier = engine_->aof().ReplyBarrier()] {
       self->block_timer_.cancel();
       self->waiting_ = false;
       self->unprocessed_ = true;  // requests that came in during the wait
       self->out_ += reply;
+      self->reply_barrier_ = std::max(self->reply_barrier_, barrier);
       self->Pump();
     });
   }
@@ -173,18 +183,39 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
   void Pump() {
     if (closed_) return;
     if (unprocessed_ && !waiting_ && !close_after_reply) ProcessInput();
-    if (!writing_) {
+    if (!writing_ && !held_) {
       if (!out_.empty()) {
-        StartWrite();
+        if (!AwaitAof()) StartWrite();
       } else if (close_after_reply) {
         return Close();
       }
     }
+    bool busy = writing_ || held_;
     bool read_during_write = waiting_ || subscribed();
-    if (!reading_ && !close_after_reply && (!writing_ || read_during_write)) StartRead();
+    if (!reading_ && !close_after_reply && (!busy || read_during_write)) StartRead();
     buffered_ = out_.size() + wbuf_.size();
   }
 
+  // With the AOF on, output leaves only once the effects logged before it are in the file
+  // (and on disk, with appendfsync always): the session is held until the I/O thread, out of
+  // work, has committed the log for everyone (RunLoop). True while held.
+  bool AwaitAof() {
+    if (reply_barrier_ == 0 || engine_->aof().Released(reply_barrier_)) return false;
+    held_ = true;
+    t_held_for_aof.push_back(shared_from_this());
+    return true;
+  }
+
+ public:
+  // RunLoop, on this session's thread: lets a held session go if the log got there.
+  bool ReleaseIfLogged() {
+    if (!engine_->aof().Released(reply_barrier_)) return false;
+    held_ = false;
+    Pump();
+    return true;
+  }
+
+ private:
   void StartRead() {
     if (waiting_ && rlen_ > size_t(engine_->config().client_query_buffer_limit.load())) {
       return Close();  // a waiting client that keeps sending
@@ -260,6 +291,7 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
         protocol_error = true;
       }
       if (engine_->shutdown_requested) server_->Stop();
+      reply_barrier_ = std::max(reply_barrier_, engine_->aof().ReplyBarrier());
     }
     if (protocol_error) close_after_reply = true;
     // Keep the unparsed tail at the front of the buffer.
@@ -303,6 +335,8 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
   bool waiting_ = false;      // a blocking command of ours is waiting
   bool closed_ = false;
   bool registered_ = false;
+  bool held_ = false;           // output waits for the AOF (t_held_for_aof)
+  uint64_t reply_barrier_ = 0;  // the AOF offset out_ waits for
   // Output accounting for client-output-buffer-limit: bytes in out_ and wbuf_ (set on this
   // thread), and bytes posted by Deliver that have not reached out_ yet.
   std::atomic<size_t> buffered_{0}, posted_{0};
@@ -412,7 +446,7 @@ void NetServer::Run() {
   });
   ScheduleCron(100);
   for (size_t i = 1; i < contexts_.size(); ++i) {
-    threads_.emplace_back([c = contexts_[i].get()] { RunLoop(*c); });
+    threads_.emplace_back([this, c = contexts_[i].get()] { RunLoop(*c); });
   }
   RunLoop(*contexts_[0]);
   for (auto& t : threads_) t.join();
@@ -423,17 +457,38 @@ void NetServer::Run() {
 // epoll_wait. Under load the next request usually arrives within that window, so the thread
 // skips a sleep and wake-up per request (the scheduler's switch cost was ~20-30% of the
 // server's CPU at 100k requests/s); an idle server still sleeps.
+//
+// With the AOF on, replies wait for the log (Session::AwaitAof): when the loop finds nothing
+// ready, it commits the log for all of them at once (write, and fsync with appendfsync always),
+// as Redis flushes its AOF before it sleeps, then lets its held sessions go. While another
+// thread's commit runs, a thread with held sessions naps in short steps instead of sleeping
+// for good.
 void NetServer::RunLoop(asio::io_context& ctx) {
   constexpr auto kSpin = std::chrono::microseconds(50);
+  constexpr auto kNap = std::chrono::microseconds(100);
+  Aof& aof = engine_->aof();
+  std::vector<std::shared_ptr<Session>> held;
   auto last_work = std::chrono::steady_clock::now();
   while (!ctx.stopped()) {
     if (ctx.poll() > 0) {
+      last_work = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (aof.Commit()) last_work = std::chrono::steady_clock::now();
+    if (!t_held_for_aof.empty()) {
+      held.swap(t_held_for_aof);  // a released session may be held again while we walk
+      for (auto& s : held) {
+        if (!s->ReleaseIfLogged()) t_held_for_aof.push_back(std::move(s));
+      }
+      held.clear();
+      if (!t_held_for_aof.empty()) ctx.run_one_for(kNap);  // another thread is committing
       last_work = std::chrono::steady_clock::now();
     } else if (std::chrono::steady_clock::now() - last_work > kSpin) {
       ctx.run_one();
       last_work = std::chrono::steady_clock::now();
     }
   }
+  t_held_for_aof.clear();  // while their io_context still exists
 }
 
 void NetServer::Stop() {

@@ -43,7 +43,7 @@ class NetServer {
   friend class Session;
   void Accept(size_t acceptor_index);
   void ScheduleCron(int64_t delay_ms);
-  static void RunLoop(boost::asio::io_context& ctx);
+  void RunLoop(boost::asio::io_context& ctx);
   boost::asio::io_context& NextContext();
 
   Engine* engine_;
