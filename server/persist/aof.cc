@@ -125,82 +125,8 @@ std::optional<std::string> WriteFileAtomically(const std::string& dir, const std
 // ---------------------------------------------------------------------------------------------
 // Manifest lines
 
-// Splits a manifest line into words the way Redis's sdssplitargs does: blanks separate words,
-// "double quotes" take \n \r \t \b \a \\ \" \xHH escapes, 'single quotes' take \'. nullopt on
-// an unbalanced quote or a closing quote not followed by a blank.
-std::optional<std::vector<std::string>> SplitWords(std::string_view line) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  auto hex = [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10);
-  };
-  for (;;) {
-    while (i < line.size() && blank(line[i])) ++i;
-    if (i == line.size()) return out;
-    std::string word;
-    char quote = line[i];
-    if (quote == '"' || quote == '\'') {
-      bool closed = false;
-      for (++i; i < line.size(); ++i) {
-        char c = line[i];
-        if (c == quote) {
-          closed = true;
-          ++i;
-          break;
-        }
-        if (c == '\\' && i + 1 < line.size()) {
-          char n = line[i + 1];
-          if (quote == '"' && n == 'x' && i + 3 < line.size() &&
-              std::isxdigit(static_cast<unsigned char>(line[i + 2])) &&
-              std::isxdigit(static_cast<unsigned char>(line[i + 3]))) {
-            word += char(hex(line[i + 2]) * 16 + hex(line[i + 3]));
-            i += 3;
-            continue;
-          }
-          if (quote == '"') {
-            switch (n) {
-              case 'n':
-                c = '\n';
-                break;
-              case 'r':
-                c = '\r';
-                break;
-              case 't':
-                c = '\t';
-                break;
-              case 'b':
-                c = '\b';
-                break;
-              case 'a':
-                c = '\a';
-                break;
-              default:
-                c = n;
-                break;
-            }
-            word += c;
-            ++i;
-            continue;
-          }
-          if (n == '\'') {
-            word += '\'';
-            ++i;
-            continue;
-          }
-        }
-        word += c;
-      }
-      if (!closed || (i < line.size() && !blank(line[i]))) return std::nullopt;
-    } else {
-      while (i < line.size() && !blank(line[i])) word += line[i++];
-    }
-    out.push_back(std::move(word));
-  }
-}
-
 // A file name as a manifest word: bare when it is plain printable text, else double-quoted with
-// escapes (what SplitWords reads back, and Redis too).
+// escapes (what SplitArgs reads back, and Redis too).
 std::string ManifestWord(std::string_view name) {
   bool plain = !name.empty();
   for (unsigned char c : name) {
@@ -435,7 +361,7 @@ std::optional<std::string> AofManifest::Parse(std::string_view text, AofManifest
       line.remove_prefix(1);
     }
     if (line.empty()) continue;
-    auto words = SplitWords(line);
+    auto words = SplitArgs(line);  // Redis reads manifests with sdssplitargs
     // At least file, seq and type; more pairs are allowed (later Redis versions may add some).
     if (!words || words->size() < 6 || words->size() % 2 != 0) {
       return where + ": expected 'file <name> seq <n> type <b|h|i>'";
