@@ -19,53 +19,10 @@ PIPES=(1 16)
 [[ -x $EMBER_BIN ]] || { echo "no ember-server at $EMBER_BIN (build it or set EMBER_BIN)" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/ember-bench-aof.XXXXXX)
-PIDS=()
-stop() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop "$pid"; done
-  PIDS=()
-}
+source bench/lib.sh
 cleanup() { stop_all; rm -rf "$TMP"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  /usr/bin/python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randrange(20000, 30000)
-    try:
-        for q in (p, p + 10000):
-            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
-    except OSError:
-        continue
-    print(p); break
-PY
-}
-
-# start NAME BIN ARGS...: a server in the empty dir $TMP/NAME-PORT; sets PORT and PID.
-start() {
-  local name=$1 bin=$2 dir; shift 2
-  PORT=$(free_port) dir=$TMP/$name-$PORT
-  mkdir "$dir"
-  (cd "$dir" && exec "$bin" --port "$PORT" "$@" >server.log 2>&1) &
-  PID=$!
-  PIDS+=("$PID")
-  for _ in $(seq 100); do
-    [[ $(redis-cli -p "$PORT" ping 2>/dev/null) == PONG ]] && return 0
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "$name did not answer PING on port $PORT; log:" >&2
-  cat "$dir/server.log" >&2
-  exit 1
-}
 
 # rps N PIPE PORT: requests/s of one redis-benchmark SET run (-c 50), or FAIL.
 rps() {

@@ -34,14 +34,8 @@ done
 [[ -x $EMBER_BIN ]] || { echo "no ember-server at $EMBER_BIN (build it or set EMBER_BIN)" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/ember-bench-persist.XXXXXX)
-PIDS=()
+source bench/lib.sh
 BG=()
-stop() {  # kills one of our processes by PID, waits (bounded), SIGKILL after 10 s
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   local pid
   for pid in "${BG[@]}" "${PIDS[@]}"; do stop "$pid"; done
@@ -54,22 +48,9 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 ratio() { awk -v e="$1" -v r="$2" 'BEGIN { if (r + 0 > 0) printf "%.2f", e / r; else print "-" }'; }
 
-free_port() {
-  $PY - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randrange(20000, 30000)
-    try:
-        for q in (p, p + 10000):   # Ember's replication port is port + 10000
-            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
-    except OSError:
-        continue
-    print(p); break
-PY
-}
-
-# start NAME DIR BIN ARGS...: starts a server in DIR (loading DIR/dump.rdb if there is one),
-# sets PORT, PID and UP (seconds until it answered PING with PONG, i.e. the load included).
+# start NAME DIR BIN ARGS...: replaces bench/lib.sh's start, which uses an empty dir: a server
+# in DIR (loading DIR/dump.rdb if there is one); sets PORT, PID and UP (seconds until it
+# answered PING with PONG, i.e. the load included).
 start() {
   local name=$1 dir=$2 bin=$3 t0; shift 3
   PORT=$(free_port)
