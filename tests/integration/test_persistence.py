@@ -67,7 +67,7 @@ except ImportError:  # pragma: no cover - Debian's python3 has python3-redis
     redis = None
 
 if redis is not None:
-    import test_rdb_codec as codec  # noqa: E402  (fill(), quote(), value_text(), raw_client())
+    import test_rdb_codec as codec  # noqa: E402  (fill(), live_listing(), quote() ...)
 
 SEED = 20261125
 LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
@@ -241,29 +241,7 @@ def check_rdb(ctx, path):
 # The dataset of the round trips, listed key by key
 # --------------------------------------------------------------------------------------------
 
-def listing(port, encodings=True):
-    """One line per key of every db: db, key, type, [encoding], PEXPIRETIME, value."""
-    lines = []
-    r = codec.raw_client(port)
-    try:
-        for db in range(16):
-            r.execute_command("SELECT", db)
-            keys, cursor = set(), b"0"
-            for _ in range(100000):  # bounded: SCAN ends long before
-                cursor, batch = r.execute_command("SCAN", cursor, "COUNT", 1000)
-                keys.update(batch)
-                if cursor == b"0":
-                    break
-            for key in sorted(keys):
-                t = r.execute_command("TYPE", key).decode()
-                enc = (" " + r.execute_command("OBJECT", "ENCODING", key).decode()
-                       if encodings else "")
-                expire = int(r.execute_command("PEXPIRETIME", key))
-                lines.append(f"{db} {codec.quote(key)} {t}{enc} {expire} "
-                             f"{codec.value_text(r, key, t)}")
-    finally:
-        r.close()
-    return lines
+listing = codec.live_listing
 
 
 def same(actual, expected, what):

@@ -118,23 +118,28 @@ def raw_client(port):
     return r
 
 
-def live_listing(port):
+def live_listing(port, encodings=True):
+    """One line per key of every db: db, key, type, [encoding], PEXPIRETIME, value (the format
+    of rdb_tool print)."""
     lines = []
     r = raw_client(port)
-    for db in range(16):
-        r.execute_command("SELECT", db)
-        keys, cursor = set(), b"0"
-        for _ in range(100000):  # bounded: SCAN ends long before
-            cursor, batch = r.execute_command("SCAN", cursor, "COUNT", 1000)
-            keys.update(batch)
-            if cursor == b"0":
-                break
-        for key in sorted(keys):
-            t = r.execute_command("TYPE", key).decode()
-            enc = r.execute_command("OBJECT", "ENCODING", key).decode()
-            expire = int(r.execute_command("PEXPIRETIME", key))
-            lines.append(f"{db} {quote(key)} {t} {enc} {expire} {value_text(r, key, t)}")
-    r.close()
+    try:
+        for db in range(16):
+            r.execute_command("SELECT", db)
+            keys, cursor = set(), b"0"
+            for _ in range(100000):  # bounded: SCAN ends long before
+                cursor, batch = r.execute_command("SCAN", cursor, "COUNT", 1000)
+                keys.update(batch)
+                if cursor == b"0":
+                    break
+            for key in sorted(keys):
+                t = r.execute_command("TYPE", key).decode()
+                enc = (" " + r.execute_command("OBJECT", "ENCODING", key).decode()
+                       if encodings else "")
+                expire = int(r.execute_command("PEXPIRETIME", key))
+                lines.append(f"{db} {quote(key)} {t}{enc} {expire} {value_text(r, key, t)}")
+    finally:
+        r.close()
     return lines
 
 
