@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
       engine.config().config_file.empty() ? "no config file" : engine.config().config_file.c_str());
   EMBER_LOG(kNotice, "Ready to accept connections tcp");
   net.Run();
+  CloseAof(engine);
   EMBER_LOG(kNotice, "Ember is now ready to exit, bye bye...");
   return 0;
 }

@@ -995,6 +995,13 @@ std::optional<std::string> Aof::LoadAndOpen() {
 
 std::optional<std::string> LoadAof(Engine& engine) { return engine.aof().LoadAndOpen(); }
 
+void CloseAof(Engine& engine) {
+  std::lock_guard lk(engine.mu());
+  if (!engine.aof().is_open()) return;
+  EMBER_LOG(kNotice, "Writing and fsyncing the AOF before exit");
+  engine.aof().Close();
+}
+
 // Opens the last incr file of manifest_ for appending, or a new one when there is none.
 std::optional<std::string> Aof::OpenExisting() {
   int fd = -1;
@@ -1397,7 +1404,7 @@ void Aof::AppendInfo(std::string* out) const {
   };
   bool open = is_open();
   bool failing = write_failing_.load() || fsync_failing_.load();
-  field("aof_enabled", open ? "1" : "0");
+  field("aof_enabled", enabled() ? "1" : "0");  // on while it loads, too, as in Redis
   field("aof_rewrite_in_progress", "0");
   field("aof_rewrite_scheduled", "0");
   field("aof_last_rewrite_time_sec", "-1");
