@@ -639,7 +639,8 @@ namespace {
 
 // Replays logged effects into the engine as a client of its own, holding the engine lock in
 // stretches of a few ms. Nothing expires meanwhile (the log was written while its keys were
-// live; its own DELs remove them), and the counters that running commands bumps (commandstats,
+// live; its own DELs remove them) and nothing is evicted or refused for maxmemory (as Redis
+// loads everything, then evicts). The counters that running commands bumps (commandstats,
 // total_commands_processed, errorstats, keyspace hits) are put back afterwards: as in Redis,
 // replayed commands are not client traffic. rdb_changes_since_last_save does count them, as it
 // does in Redis.
@@ -651,6 +652,8 @@ class Replayer {
     expire_on_access_ = ks.expire_on_access();
     ks.set_expire_on_access(false);
     ks.set_expiry_paused(true);
+    // Everything is loaded, whatever maxmemory says (Redis evicts once it serves commands).
+    maxmemory_ = engine_.config().maxmemory.exchange(0);
     stats_ = engine_.stats();
     hits_ = ks.keyspace_hits;
     misses_ = ks.keyspace_misses;
@@ -665,6 +668,7 @@ class Replayer {
     Keyspace& ks = engine_.keyspace();
     ks.set_expiry_paused(false);
     ks.set_expire_on_access(expire_on_access_);
+    engine_.config().maxmemory = maxmemory_;
     engine_.stats() = stats_;
     ks.keyspace_hits = hits_;
     ks.keyspace_misses = misses_;
@@ -758,6 +762,7 @@ class Replayer {
   std::string reply_;
   uint64_t failed_ = 0;
   bool expire_on_access_ = true;
+  int64_t maxmemory_ = 0;
   ServerStats stats_;
   uint64_t hits_ = 0, misses_ = 0;
   std::vector<std::pair<CommandId*, std::array<uint64_t, 4>>> counters_;

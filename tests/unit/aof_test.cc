@@ -602,6 +602,16 @@ TEST_F(AofTest, ReplayDoesNotResurrectKeysThatExpiredSince) {
   EXPECT_EQ(RunOn(*e, {"DBSIZE"}), "0");
 }
 
+TEST_F(AofTest, EverythingIsLoadedWhateverMaxmemorySays) {
+  Run({"CONFIG", "SET", "appendonly", "yes"});
+  for (int i = 0; i < 200; ++i) Run({"SET", "k" + std::to_string(i), std::string(1000, 'x')});
+  Engine* e = Restart(nullptr, {{"maxmemory", "1"}, {"maxmemory-policy", "noeviction"}});
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(RunOn(*e, {"DBSIZE"}), "200");
+  EXPECT_EQ(RunOn(*e, {"CONFIG", "GET", "maxmemory"}), "[maxmemory, 1]");
+  EXPECT_THAT(RunOn(*e, {"SET", "more", "x"}), StartsWith("OOM"));
+}
+
 TEST_F(AofTest, TruncatedLastCommandLoadsWithTheWarningAndIsCut) {
   Run({"CONFIG", "SET", "appendonly", "yes"});
   Run({"SET", "a", "1"});
