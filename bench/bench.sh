@@ -75,7 +75,7 @@ start() {
 
 start_pair() {
   start redis /usr/bin/redis-server --save '' --appendonly no; RPORT=$PORT RPID=$PID
-  start ember "$EMBER_BIN";                                    EPORT=$PORT EPID=$PID
+  start ember "$EMBER_BIN" --save '';                          EPORT=$PORT EPID=$PID
 }
 
 # rps TEST PIPE PORT: "requests/s client-cpu%" from one redis-benchmark run, or "FAIL -".

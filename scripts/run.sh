@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/build.sh
-echo "ember-server starting; connect with: redis-cli -p 6379 ping"
-exec build/server/ember-server deploy/ember.yaml "$@"
+mkdir -p build/run  # dir: where dump.rdb is written and loaded from
+echo "ember-server starting (data in build/run); connect with: redis-cli -p 6379 ping"
+exec build/server/ember-server deploy/ember.yaml --dir "$PWD/build/run" "$@"

@@ -75,9 +75,13 @@ const std::vector<std::string> kPolicyNames = {"volatile-lru",   "volatile-lfu",
 }  // namespace
 
 Engine::Engine(const Clock* clock)
-    : clock_(clock), run_id_(NewRunId()), start_time_ms_(clock->NowMs()) {
+    : clock_(clock),
+      persistence_(std::make_unique<Persistence>(this)),
+      run_id_(NewRunId()),
+      start_time_ms_(clock->NowMs()) {
   aof_ = std::make_unique<Aof>(this);
   RegisterConfig();
+  persistence_->RegisterConfig(config_table_);
   RegisterStringFamily(&registry_);
   RegisterGenericFamily(&registry_);
   RegisterServerFamily(&registry_);
@@ -91,7 +95,15 @@ Engine::Engine(const Clock* clock)
   RegisterTransactionFamily(&registry_);
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() { persistence_->StopBackground(); }
+
+RestoreLimits Engine::value_limits() const {
+  const ServerConfig& c = config_;
+  return RestoreLimits{
+      {size_t(c.hash_max_listpack_entries.load()), size_t(c.hash_max_listpack_value.load())},
+      size_t(c.set_max_intset_entries.load()),
+      {size_t(c.zset_max_listpack_entries.load()), size_t(c.zset_max_listpack_value.load())}};
+}
 
 namespace {
 // The classes notify-keyspace-events' "A" stands for (Redis 7.0 counts modules in).
@@ -577,9 +589,11 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     }
   }
 
-  // Redis's writeCommandsDeniedByDiskError: while the AOF can't be written, writes are refused.
-  if (aof_->write_refused() && RefusedOnDiskError(registry_, client, *cmd)) {
-    Reject(client, cmd, aof_->WriteRefusedError(), rb);
+  // Redis's writeCommandsDeniedByDiskError: after a failed RDB save, or while the AOF can't be
+  // written, writes (and PING, and an EXEC with writes queued, as in Redis) are refused.
+  bool rdb_failed = persistence_->RefusesWrites();
+  if ((rdb_failed || aof_->write_refused()) && RefusedOnDiskError(registry_, client, *cmd)) {
+    Reject(client, cmd, rdb_failed ? errors::kMisconf : aof_->WriteRefusedError(), rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -590,6 +604,12 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                "this context",
            rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
+  if (persistence_->loading() && !cmd->Has(kLoading)) {
+    Reject(client, cmd, errors::kLoading, rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -822,6 +842,7 @@ int64_t Engine::Cron() {
     }
   }
   ExpireBlocked();
+  persistence_->Cron();
   int64_t period = 1000 / std::max<int64_t>(1, config_.hz.load());
   return expire_backlog_ ? std::min<int64_t>(period, 5) : period;
 }

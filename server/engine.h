@@ -18,6 +18,8 @@
 #include "server/command.h"
 #include "server/db/keyspace.h"
 #include "server/journal.h"
+#include "server/persist/persistence.h"
+#include "server/types/dump.h"
 
 namespace ember {
 
@@ -208,6 +210,9 @@ class Engine : public KeyspaceListener {
   Keyspace& keyspace() { return *keyspace_; }
   CommandRegistry& registry() { return registry_; }
   Journal& journal() { return journal_; }
+  Persistence& persistence() { return *persistence_; }
+  // The compact-representation limits from the config (RESTORE, loading).
+  RestoreLimits value_limits() const;
   // The append-only file (server/persist/aof.h); exists whether appendonly is on or not.
   Aof& aof() { return *aof_; }
   const Aof& aof() const { return *aof_; }
@@ -338,6 +343,7 @@ class Engine : public KeyspaceListener {
   CommandRegistry registry_;
   std::unique_ptr<Keyspace> keyspace_;
   Journal journal_;
+  std::unique_ptr<Persistence> persistence_;
   std::unique_ptr<Aof> aof_;
   ServerStats stats_;
   std::map<uint64_t, ClientState*> clients_;

@@ -26,6 +26,13 @@ inline constexpr char kWrongPass[] =
 inline constexpr char kAuthNoPassword[] =
     "AUTH <password> called without any password configured for the default user. Are you "
     "sure your configuration is correct?";
+inline constexpr char kMisconf[] =
+    "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist "
+    "to disk. Commands that may modify the data set are disabled, because this instance is "
+    "configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
+    "RDB error.";
+inline constexpr char kLoading[] = "-LOADING Redis is loading the dataset in memory";
 inline constexpr char kOom[] = "-OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr char kMaxClients[] = "max number of clients reached";
 inline constexpr char kNoProto[] = "-NOPROTO unsupported protocol version";

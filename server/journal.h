@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -28,6 +29,8 @@ class Journal {
 
   uint64_t dirty() const { return dirty_; }
   void ResetDirty() { dirty_ = 0; }
+  // A save captured `n` changes: they no longer count as unsaved.
+  void ConsumeDirty(uint64_t n) { dirty_ -= std::min(n, dirty_); }
   uint64_t offset() const { return offset_; }
 
  private:

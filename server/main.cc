@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/log.h"
@@ -99,8 +101,33 @@ int main(int argc, char** argv) {
       kNotice, "Ember %s (Redis API %s) pid=%d, port %lld, %s", kEmberVersion, kRedisVersion,
       int(getpid()), (long long)engine.config().port.load(),
       engine.config().config_file.empty() ? "no config file" : engine.config().config_file.c_str());
+  // Without the AOF, the dump loads while the server already answers (-LOADING until it is
+  // in).
+  bool load_rdb = !engine.aof().enabled();
+  if (load_rdb) engine.persistence().BeginLoading();
+  std::thread loader([&engine, load_rdb] {
+    std::string error;
+    if (load_rdb && !engine.persistence().Load(&error)) {
+      EMBER_LOG(kWarning, "%s", error.c_str());
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
+  });
   EMBER_LOG(kNotice, "Ready to accept connections tcp");
   net.Run();
+  loader.join();
+  Persistence& persistence = engine.persistence();
+  if (!engine.shutdown_requested) {
+    // A signal: as SHUTDOWN without arguments, save when save rules exist.
+    std::lock_guard lk(engine.mu());
+    if (persistence.has_save_rules()) {
+      EMBER_LOG(kNotice, "Saving the final RDB snapshot before exiting.");
+      persistence.AbortBackground();
+      std::string error;
+      if (!persistence.Save(&error)) EMBER_LOG(kWarning, "Error trying to save the DB.");
+    }
+  }
+  persistence.StopBackground();
   CloseAof(engine);
   EMBER_LOG(kNotice, "Ember is now ready to exit, bye bye...");
   return 0;

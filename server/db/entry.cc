@@ -58,7 +58,7 @@ Entry* Entry::Alloc(std::string_view key, size_t value_bytes, bool with_expire_s
   if (p == nullptr) abort();
   p[0] = type_enc;
   p[1] = with_expire_slot ? kExpireSlot : 0;
-  p[2] = p[3] = 0;
+  memcpy(p + 2, &current_epoch, 2);
   memset(p + 4, 0, 4);
   uint8_t* q = p + kHeader;
   if (with_expire_slot) {

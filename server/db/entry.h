@@ -24,7 +24,8 @@ std::string_view ObjTypeName(ObjType t);
 //
 //   [0]    type (low 4 bits) | string encoding (high 4 bits)
 //   [1]    flags: kExpireSlot (8 bytes reserved for a deadline), kExpireSet (deadline valid)
-//   [2-3]  reserved
+//   [2-3]  snapshot epoch: the last snapshot that saved this entry, or the one running when it
+//          was created (server/persist/snapshot.h)
 //   [4-7]  access clock: LRU seconds, or LFU (minutes << 8 | log counter)
 //   [8-15] absolute expiry in Unix ms, present only with kExpireSlot
 //   key    varint length + bytes
@@ -72,6 +73,17 @@ class Entry {
   // Requires has_expire_slot().
   void SetExpireMs(int64_t ms);
   void ClearExpire() { bytes()[1] &= uint8_t(~kExpireSet); }
+
+  // Snapshots (server/persist/snapshot.h): an entry whose epoch is not the running snapshot's
+  // has not been saved by it yet. New entries take the current epoch: a key created while a
+  // snapshot runs did not exist at its point in time.
+  static inline uint16_t current_epoch = 0;
+  uint16_t snapshot_epoch() const {
+    uint16_t v;
+    memcpy(&v, bytes() + 2, 2);
+    return v;
+  }
+  void set_snapshot_epoch(uint16_t v) { memcpy(bytes() + 2, &v, 2); }
 
   uint32_t access_clock() const;
   void set_access_clock(uint32_t v);

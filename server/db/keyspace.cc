@@ -18,6 +18,7 @@ void Db::Link(Entry* e, uint64_t hash) {
 }
 
 void Db::Unlink(Entry* e, uint64_t hash) {
+  BeforeChange(e);
   main_.Erase(e->key(), hash);
   if (e->has_expire()) expires_.Erase(e->key(), hash);
   owner_->data_bytes_ -= int64_t(e->TotalBytes());
@@ -34,7 +35,10 @@ void Db::ExpireNow(Entry* e, uint64_t hash) {
 Entry* Db::FindNoTouch(std::string_view key) {
   uint64_t hash = HashKey(key);
   Entry* e = main_.Find(key, hash);
-  if (e == nullptr || !IsExpired(e)) return e;
+  if (e == nullptr) return nullptr;
+  // Whoever looks an entry up may change it: a snapshot saves it first.
+  BeforeChange(e);
+  if (!IsExpired(e)) return e;
   if (owner_->expire_on_access_) ExpireNow(e, hash);
   return nullptr;
 }
@@ -68,6 +72,7 @@ template <typename Overwrite, typename Create>
 Entry* Db::StoreString(std::string_view key, std::optional<Entry*> current, Ttl ttl,
                        int64_t deadline, Overwrite&& overwrite, Create&& create) {
   Entry* old = current ? *current : main_.Find(key, HashKey(key));
+  if (old != nullptr) BeforeChange(old);
   bool live_ttl = old != nullptr && old->has_expire() && !IsExpired(old);
   bool keep = ttl == Ttl::kKeep && live_ttl;
   bool want_slot = ttl == Ttl::kSet || keep;
@@ -200,7 +205,14 @@ void Db::Sample(bool volatile_only, size_t n, std::vector<Entry*>* out) {
   for (size_t i = 0; i < n && t.size() > 0; ++i) out->push_back(t.RandomEntry(owner_->Random()));
 }
 
+void Db::SaveUnsaved(SnapshotHook* hook) {
+  main_.ForEach([&](Entry* e) {
+    if (e->snapshot_epoch() != Entry::current_epoch) hook->BeforeChange(index_, e);
+  });
+}
+
 void Db::Clear() {
+  if (owner_->snapshot_ != nullptr) owner_->snapshot_->BeforeWholeDb(index_);
   main_.ForEach([&](Entry* e) {
     owner_->data_bytes_ -= int64_t(e->TotalBytes());
     Entry::Free(e);
@@ -211,6 +223,10 @@ void Db::Clear() {
 }
 
 void Db::SwapWith(Db& other) {
+  if (owner_->snapshot_ != nullptr) {
+    owner_->snapshot_->BeforeWholeDb(index_);
+    owner_->snapshot_->BeforeWholeDb(other.index_);
+  }
   std::swap(main_, other.main_);
   std::swap(expires_, other.expires_);
   std::swap(expire_hand_, other.expire_hand_);

@@ -28,6 +28,17 @@ class KeyspaceListener {
   virtual void OnKeyAdded(int db, std::string_view key) = 0;
 };
 
+// A point-in-time snapshot in progress (server/persist/snapshot.h). The keyspace calls it
+// before any entry the snapshot has not saved yet (its epoch is not Entry::current_epoch)
+// changes or goes away, and before a whole db is emptied or swapped, so the snapshot can save
+// what was there first.
+class SnapshotHook {
+ public:
+  virtual ~SnapshotHook() = default;
+  virtual void BeforeChange(int db, Entry* e) = 0;
+  virtual void BeforeWholeDb(int db) = 0;
+};
+
 // One numbered database: the main table plus the table of keys that have a deadline.
 // Lookups are expiry-aware: a key past its deadline is deleted (and reported) on access, as
 // Redis's expireIfNeeded does. Not thread-safe: callers hold the keyspace lock.
@@ -98,6 +109,9 @@ class Db {
   void Clear();
   void SwapWith(Db& other);
 
+  // Hands every entry not yet saved by the running snapshot to it (see SnapshotHook).
+  void SaveUnsaved(SnapshotHook* hook);
+
   bool IsExpired(const Entry* e) const;
 
  private:
@@ -105,6 +119,8 @@ class Db {
   void Unlink(Entry* e, uint64_t hash);  // out of both tables, accounting updated, not freed
   void Link(Entry* e, uint64_t hash);
   void ExpireNow(Entry* e, uint64_t hash);
+  // Lets a running snapshot save `e` before it changes.
+  inline void BeforeChange(Entry* e);
   // The in-place half of SetString/SetInt: `overwrite` rewrites the value, `create` builds a
   // new entry (with or without an expire slot) when it does not fit.
   template <typename Overwrite, typename Create>
@@ -154,6 +170,9 @@ class Keyspace {
   void set_expiry_paused(bool on) { expiry_paused_ = on; }
 
   void set_listener(KeyspaceListener* l) { listener_ = l; }
+  // The running snapshot, or nullptr.
+  void set_snapshot(SnapshotHook* s) { snapshot_ = s; }
+  SnapshotHook* snapshot() const { return snapshot_; }
 
   void set_eviction(EvictionPolicy p, size_t samples) {
     policy_ = p;
@@ -198,6 +217,7 @@ class Keyspace {
   bool expire_on_access_ = true;
   bool expiry_paused_ = false;
   KeyspaceListener* listener_ = nullptr;
+  SnapshotHook* snapshot_ = nullptr;
   EvictionPolicy policy_ = EvictionPolicy::kNoEviction;
   size_t samples_ = 5;
   int64_t data_bytes_ = 0;
@@ -205,5 +225,11 @@ class Keyspace {
   int expire_db_cursor_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};
 };
+
+inline void Db::BeforeChange(Entry* e) {
+  if (owner_->snapshot_ != nullptr && e->snapshot_epoch() != Entry::current_epoch) {
+    owner_->snapshot_->BeforeChange(index_, e);
+  }
+}
 
 }  // namespace ember

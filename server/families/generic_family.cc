@@ -267,7 +267,7 @@ void CmdPersist(CmdArgs args, CommandContext& ctx) {
 void CmdDump(CmdArgs args, CommandContext& ctx) {
   Entry* e = LookupRead(ctx, args[1]);
   if (e == nullptr) return ctx.reply().Null();
-  ctx.reply().Bulk(DumpValue(e));
+  ctx.reply().Bulk(DumpValue(e, ctx.engine().persistence().compress()));
 }
 
 void CmdRestore(CmdArgs args, CommandContext& ctx) {
@@ -299,13 +299,8 @@ void CmdRestore(CmdArgs args, CommandContext& ctx) {
   int64_t ttl;
   if (!ParseIntArg(ctx, args[2], &ttl)) return;
   if (ttl < 0) return ctx.reply().Error("Invalid TTL value, must be >= 0");
-  const ServerConfig& cfg = ctx.engine().config();
-  RestoreLimits limits{
-      {size_t(cfg.hash_max_listpack_entries.load()), size_t(cfg.hash_max_listpack_value.load())},
-      size_t(cfg.set_max_intset_entries.load()),
-      {size_t(cfg.zset_max_listpack_entries.load()), size_t(cfg.zset_max_listpack_value.load())}};
   std::string error;
-  Entry* e = RestoreValue(key, args[3], limits, &error);
+  Entry* e = RestoreValue(key, args[3], ctx.engine().value_limits(), &error);
   if (e == nullptr) return ctx.reply().Error(error);
   bool deleted = replace && db.Delete(key);
   if (ttl > 0 && !absttl) ttl += ctx.now_ms();
@@ -450,11 +445,19 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
 
 void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
   if (!ParseFlushMode(args, ctx)) return;
+  // As Redis: a background save in progress is dropped, and with save rules the now empty
+  // dataset is saved at once (the changes still count as unsaved, for replicas and the AOF).
+  Persistence& persistence = ctx.engine().persistence();
+  persistence.AbortBackground();
   for (int i = 0; i < ctx.keyspace().num_dbs(); ++i) {
     ctx.engine().TouchWatchedKeysIn(i);
     ctx.keyspace().db(i).Clear();
   }
   ctx.Propagate({"FLUSHALL"});
+  if (persistence.has_save_rules()) {
+    std::string error;
+    persistence.Save(&error, /*count_as_saved=*/false);
+  }
   ctx.reply().Ok();
 }
 

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/log.h"
 #include "server/families/family_util.h"
 #include "server/persist/aof.h"
 
@@ -593,13 +594,7 @@ void InfoMemory(CommandContext& ctx, std::string* out) {
 void InfoPersistence(CommandContext& ctx, std::string* out) {
   Engine& e = ctx.engine();
   out->append("# Persistence\r\n");
-  Field(out, "loading", "0");
-  Field(out, "async_loading", "0");
-  Field(out, "rdb_changes_since_last_save", e.journal().dirty());
-  Field(out, "rdb_bgsave_in_progress", "0");
-  Field(out, "rdb_last_save_time", e.start_time_ms() / 1000);
-  Field(out, "rdb_last_bgsave_status", "ok");
-  Field(out, "rdb_last_bgsave_time_sec", "-1");
+  e.persistence().AppendInfo(out);
   AppendAofInfo(e, out);  // server/persist/aof.cc
 }
 
@@ -1184,6 +1179,38 @@ void CmdCommandHelp(CmdArgs, CommandContext& ctx) {
 // ---------------------------------------------------------------------------------------------
 // TIME, SHUTDOWN, MEMORY
 
+// ---------------------------------------------------------------------------------------------
+// SAVE, BGSAVE, LASTSAVE
+
+void CmdSave(CmdArgs, CommandContext& ctx) {
+  std::string error;
+  if (!ctx.engine().persistence().Save(&error)) return ctx.reply().Error(error);
+  ctx.reply().Ok();
+}
+
+void CmdBgSave(CmdArgs args, CommandContext& ctx) {
+  bool schedule = false;
+  if (args.size() == 2 && EqualsNoCase(args[1], "SCHEDULE")) {
+    schedule = true;
+  } else if (args.size() > 1) {
+    return ctx.reply().Error(errors::kSyntax);
+  }
+  switch (ctx.engine().persistence().BgSave(schedule)) {
+    case Persistence::BgStart::kStarted:
+      return ctx.reply().SimpleString("Background saving started");
+    case Persistence::BgStart::kScheduled:
+      return ctx.reply().SimpleString("Background saving scheduled");
+    case Persistence::BgStart::kInProgress:
+      return ctx.reply().Error("Background save already in progress");
+    case Persistence::BgStart::kFailed:
+      return ctx.reply().Error("-ERR");
+  }
+}
+
+void CmdLastSave(CmdArgs, CommandContext& ctx) {
+  ctx.reply().Integer(ctx.engine().persistence().lastsave_s());
+}
+
 void CmdTime(CmdArgs, CommandContext& ctx) {
   int64_t us = ctx.engine().clock().NowUs();
   ctx.reply().ArrayHeader(2);
@@ -1215,6 +1242,15 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
     return ctx.reply().Error(errors::kSyntax);
   }
   if (abort_shutdown) return ctx.reply().Error("No shutdown in progress.");
+  Persistence& persistence = ctx.engine().persistence();
+  if (!nosave && (save || persistence.has_save_rules())) {
+    persistence.AbortBackground();
+    std::string error;
+    if (!persistence.Save(&error) && !force) {
+      EMBER_LOG(kWarning, "Error trying to save the DB, can't exit.");
+      return ctx.reply().Error("Errors trying to SHUTDOWN. Check logs.");
+    }
+  }
   ctx.engine().shutdown_requested = true;
   ctx.client().close_after_reply = true;
 }
@@ -1290,6 +1326,9 @@ void RegisterServerFamily(CommandRegistry* registry) {
              .Sub(CommandId("DOCS", kHelp, -2, 0, 0).Handler(CmdCommandDocs).Doc("server", "7.0.0", "Get array of specific Redis command documentation", "O(N) where N is the number of commands to look up"))
              .Sub(CommandId("GETKEYS", kHelp, -4, 0, 0).Handler(CmdCommandGetKeys).Doc("server", "2.8.13", "Extract keys given a full Redis command", "O(N) where N is the number of arguments to the command"))
              .Sub(CommandId("HELP", kHelp, 2, 0, 0).Handler(CmdCommandHelp).Doc("server", "5.0.0", "Show helpful text about the different subcommands", kO1))
+      << CommandId("SAVE", kAdmin | kNoScript | kNoMulti, 1, 0, 0).Handler(CmdSave).Doc("server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases")
+      << CommandId("BGSAVE", kAdmin | kNoScript, -1, 0, 0).Handler(CmdBgSave).Doc("server", "1.0.0", "Asynchronously save the dataset to disk", kO1)
+      << CommandId("LASTSAVE", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdLastSave).Doc("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", kO1)
       << CommandId("TIME", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdTime).Doc("server", "2.6.0", "Return the current server time", kO1)
       << CommandId("SHUTDOWN", kAdm | kNoMulti, -1, 0, 0).Handler(CmdShutdown).Doc("server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")
       << CommandId("MEMORY", 0, -2, 0, 0).Handler(CmdContainer).Doc("server", "4.0.0", "A container for memory diagnostics commands", "Depends on subcommand.")

@@ -768,13 +768,6 @@ class Replayer {
   std::vector<std::pair<CommandId*, std::array<uint64_t, 4>>> counters_;
 };
 
-RestoreLimits LimitsOf(const ServerConfig& cfg) {
-  return RestoreLimits{
-      {size_t(cfg.hash_max_listpack_entries.load()), size_t(cfg.hash_max_listpack_value.load())},
-      size_t(cfg.set_max_intset_entries.load()),
-      {size_t(cfg.zset_max_listpack_entries.load()), size_t(cfg.zset_max_listpack_value.load())}};
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -898,7 +891,7 @@ std::optional<std::string> Aof::LoadAndOpen() {
     RestoreLimits limits;
     {
       std::lock_guard lk(engine_->mu());
-      limits = LimitsOf(cfg);
+      limits = engine_->value_limits();
     }
     uint64_t total_commands = 0, total_keys = 0, failed = 0;
     {

@@ -399,11 +399,22 @@ bool RdbWriter::Key(const Entry* e, int64_t now_ms, const RdbKeyAccess& access) 
   return true;
 }
 
+void RdbWriter::TypeAndKey(uint8_t type, const Entry* e) {
+  Byte(type);
+  if (with_keys_) String(e->key());
+}
+
+void RdbWriter::Value(const Entry* e) {
+  Scope scope(this);
+  with_keys_ = false;
+  WriteValue(e);
+  with_keys_ = true;
+}
+
 void RdbWriter::WriteValue(const Entry* e) {
   switch (e->type()) {
     case ObjType::kString:
-      Byte(kTypeString);
-      String(e->key());
+      TypeAndKey(kTypeString, e);
       if (e->is_int()) {
         String(IntText(e->int_value()));
       } else {
@@ -425,8 +436,7 @@ void RdbWriter::WriteValue(const Entry* e) {
 
 void RdbWriter::WriteList(const Entry* e) {
   const ListValue* l = e->As<ListValue>();
-  Byte(kTypeListQuicklist2);
-  String(e->key());
+  TypeAndKey(kTypeListQuicklist2, e);
   uint64_t nodes = 0;
   ForEachListNode(l, [&](const std::vector<std::string_view>&, bool) { ++nodes; });
   Len(nodes);
@@ -449,13 +459,11 @@ void RdbWriter::WriteSet(const Entry* e) {
     std::vector<int64_t> values;
     values.reserve(s->size());
     s->ForEach([&](std::string_view m) { values.push_back(ParseInt64(m).value_or(0)); });
-    Byte(kTypeSetIntset);
-    String(e->key());
+    TypeAndKey(kTypeSetIntset, e);
     String(BuildIntset(values));
     return;
   }
-  Byte(kTypeSet);
-  String(e->key());
+  TypeAndKey(kTypeSet, e);
   Len(s->size());
   s->ForEach([&](std::string_view m) { String(m); });
 }
@@ -469,16 +477,14 @@ void RdbWriter::WriteZSet(const Entry* e) {
       AddScore(&lp, score);
     });
     if (lp.bytes() <= kMaxListpackBytes) {
-      Byte(kTypeZSetListpack);
-      String(e->key());
+      TypeAndKey(kTypeZSetListpack, e);
       String(lp.Finish());
       return;
     }
   }
   // Highest score first, as Redis writes skiplists: its loader then inserts every element at
   // the head of the new skiplist.
-  Byte(kTypeZSet2);
-  String(e->key());
+  TypeAndKey(kTypeZSet2, e);
   Len(z->size());
   if (z->size() == 0) return;
   z->Visit(z->size() - 1, z->size(), true, [&](std::string_view m, double score) {
@@ -498,14 +504,12 @@ void RdbWriter::WriteHash(const Entry* e) {
       lp.Add(v);
     });
     if (lp.bytes() <= kMaxListpackBytes) {
-      Byte(kTypeHashListpack);
-      String(e->key());
+      TypeAndKey(kTypeHashListpack, e);
       String(lp.Finish());
       return;
     }
   }
-  Byte(kTypeHash);
-  String(e->key());
+  TypeAndKey(kTypeHash, e);
   Len(h->size());
   h->ForEach([&](std::string_view f, std::string_view v) {
     String(f);
@@ -515,8 +519,7 @@ void RdbWriter::WriteHash(const Entry* e) {
 
 void RdbWriter::WriteStream(const Entry* e) {
   const Stream& s = *e->As<StreamValue>()->get();
-  Byte(kTypeStreamListpacks2);
-  String(e->key());
+  TypeAndKey(kTypeStreamListpacks2, e);
   uint64_t nodes = 0;
   ForEachStreamNode(
       s, [&](const std::vector<StreamItem>&, const std::vector<std::string_view>&) { ++nodes; });
@@ -618,6 +621,9 @@ class RdbLoader::Impl {
 
   RdbLoadResult Run(const std::function<void(int, Entry*)>& on_key,
                     const std::function<void(std::string_view, std::string_view)>& on_aux);
+  // A type byte and one value (a DUMP payload's body) of RDB `version`; the source must end
+  // right after it.
+  Entry* RunValue(std::string_view key, int version, std::string* error);
 
  private:
   // Reading primitives; each returns false with error_ set.
@@ -1379,7 +1385,26 @@ bool RdbLoader::Impl::LoadStreamGroups(uint8_t type, Stream* s) {
   return true;
 }
 
+Entry* RdbLoader::Impl::RunValue(std::string_view key, int version, std::string* error) {
+  version_ = version;
+  uint8_t type;
+  bool empty = false;
+  EntryPtr e;
+  if (Byte(&type)) e = Load(type, key, false, &empty);
+  char extra;
+  if (e == nullptr || src_->Read(&extra, 1) != 0) {
+    *error = e == nullptr ? (empty ? "empty collection" : error_) : "trailing bytes";
+    return nullptr;
+  }
+  return e.release();
+}
+
 RdbLoader::RdbLoader(RdbSource* src, const RestoreLimits& limits) : src_(src), limits_(limits) {}
+
+Entry* RdbLoader::LoadValue(std::string_view key, int version, std::string* error) {
+  Impl impl(this);
+  return impl.RunValue(key, version, error);
+}
 
 void RdbLoader::Fail(std::string reason) {
   if (callback_error_.empty()) callback_error_ = std::move(reason);

@@ -71,6 +71,8 @@ class RdbWriter {
   bool Key(const Entry* e, int64_t now_ms, const RdbKeyAccess& access = {});
   // EOF opcode and the 8-byte CRC-64 of the whole file.
   void Finish();
+  // Just the type byte and the value of `e`, without its key (the body of a DUMP payload).
+  void Value(const Entry* e);
 
   // Bytes produced since the last Take (or since the caller last cleared it).
   std::string& buffer() { return buf_; }
@@ -83,6 +85,7 @@ class RdbWriter {
   void Byte(uint8_t b) { buf_.push_back(char(b)); }
   void Len(uint64_t len);
   void String(std::string_view s);
+  void TypeAndKey(uint8_t type, const Entry* e);
   void WriteValue(const Entry* e);
   void WriteList(const Entry* e);
   void WriteSet(const Entry* e);
@@ -92,6 +95,7 @@ class RdbWriter {
 
   bool compress_;
   bool checksum_;
+  bool with_keys_ = true;
   std::string buf_;
   size_t mark_ = 0;  // bytes of buf_ already counted in crc_ and total_
   uint64_t crc_ = 0;
@@ -175,6 +179,10 @@ class RdbLoader {
   // may be empty; either may call Fail() to stop the load.
   RdbLoadResult Load(const std::function<void(int, Entry*)>& on_key,
                      const std::function<void(std::string_view, std::string_view)>& on_aux);
+
+  // Reads just a type byte and one value of RDB `version` under `key` (a DUMP payload's body);
+  // the source must hold nothing more. nullptr with the reason otherwise.
+  Entry* LoadValue(std::string_view key, int version, std::string* error);
 
   // Inside on_key: the IDLE / FREQ the file recorded for this key (-1 when it did not).
   const RdbKeyAccess& key_access() const { return access_; }

@@ -11,15 +11,11 @@
 
 namespace ember {
 
-// DUMP / RESTORE payloads in Ember's own format (RDB files are server/persist/rdb.h's):
-//   [type byte][body][u16 format version][u64 CRC-64 of everything before it]
-// Bodies: a string is one length-prefixed string; a hash, list or set is a varint count and
-// then its fields and values, elements or members, each length-prefixed; a sorted set is a
-// varint count and then, in order, each member length-prefixed and its score as 8 bytes. A
-// stream is its live entries (id, field count, fields), its last id, entries-added and
-// max-deleted id, then its groups with their consumers and PEL entries (delivery time, count,
-// owner).
-std::string DumpValue(const Entry* e);
+// DUMP / RESTORE payloads as Redis makes them, so payloads move between Redis and Ember:
+//   [type byte][value, in the RDB encoding (server/persist/rdb.h)][u16 RDB version]
+//   [u64 CRC-64 of everything before it], little-endian.
+// `compress`: rdbcompression (LZF for strings longer than 20 bytes).
+std::string DumpValue(const Entry* e, bool compress);
 
 struct RestoreLimits {
   HashLimits hash;
@@ -27,8 +23,9 @@ struct RestoreLimits {
   ZSetLimits zset;
 };
 
-// Builds a new entry under `key` from a payload; nullopt error text when the payload is not
-// one (Redis's "DUMP payload version or checksum are wrong" / "Bad data format").
+// Builds a new entry under `key` from a payload of RDB version 10 or older (Redis 7.0's);
+// nullptr with Redis's error text ("DUMP payload version or checksum are wrong" / "Bad data
+// format") when the payload is not one.
 Entry* RestoreValue(std::string_view key, std::string_view payload, const RestoreLimits& limits,
                     std::string* error);
 

@@ -291,8 +291,8 @@ class Second(list):
 
 
 class ShowAs(list):
-    """A RESTORE whose payload argument (index 3) is the reference's own DUMP payload for the
-    reference and ember's own for ember; printed as `shown`."""
+    """A RESTORE whose payload argument (index 3) differs between the servers: the command as
+    given goes to the reference, ember gets `ember_payload` in its place; printed as `shown`."""
 
     def __init__(self, cmd, shown, ember_payload):
         super().__init__(cmd)
@@ -473,8 +473,8 @@ class Pair:
             self.mismatch(section, cmd, b"a payload", e)
             return r
         restore = ["RESTORE", cmd.dst, cmd.ttl]
-        self.run(ShowAs(restore + [rv] + cmd.args, restore + ["<redis payload>"] + cmd.args,
-                        ev), section, compare)
+        self.run(ShowAs(restore + [ev] + cmd.args, restore + ["<the other's payload>"] + cmd.args,
+                        rv), section, compare)
         return r
 
     def _unordered_ok(self, cmd, r, e):
@@ -1706,9 +1706,10 @@ def ZS(line, key):
 
 
 class DumpRestore(list):
-    """DUMP src on each server, then RESTORE dst ttl <that server's own payload> [args...] on
-    each: the payload formats differ (Ember has its own), so only the RESTORE replies (and what
-    later commands read back) are compared. A nil DUMP reply is compared as such."""
+    """DUMP src on each server, then RESTORE dst ttl <the other server's payload> [args...] on
+    each: both speak Redis's payload format, but may pick other encodings (so the bytes are not
+    compared), and each must take the other's. The RESTORE replies (and what later commands
+    read back) are compared. A nil DUMP reply is compared as such."""
 
     def __init__(self, src, dst, ttl="0", args=()):
         super().__init__(["DUMP", src])

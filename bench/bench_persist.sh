@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# RDB persistence, Ember vs Redis 7.0 side by side on loopback (issue 4's benchmarks):
+#   1. SAVE time and start-up load time of KEYS keys x VALUE bytes (1M x 1 KB = 1 GB by default);
+#   2. memory added while BGSAVE runs under a SET load (Ember: its RSS; Redis: the parent's RSS
+#      plus the fork child's Private_Dirty, i.e. its copy-on-write pages), as MB and as % of the
+#      dataset, with the BGSAVE's duration;
+#   3. client latency during that BGSAVE (max and p99 of the SET load) next to the same load
+#      without a BGSAVE.
+#
+#   bench/bench_persist.sh [--quick]         EMBER_BIN=path (default build/server/ember-server)
+#   PERSIST_KEYS=2000000 PERSIST_VALUE=512 bench/bench_persist.sh
+#
+# The dataset is written once through redis-cli --pipe (keys key:%012d as redis-benchmark
+# names them, so the SET load overwrites them; values are random, so LZF cannot shrink them).
+# Servers run one at a time, each in its own temp dir, with `--save ""` (BGSAVE/SAVE only when
+# asked), and are stopped by PID on exit. The SET load is redis-benchmark -c 50 in chunks of
+# LOAD_CHUNK requests; a chunk's latency counts as "during BGSAVE" if it overlaps the save.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EMBER_BIN=$(realpath -s "${EMBER_BIN:-build/server/ember-server}")
+KEYS=${PERSIST_KEYS:-1000000}
+VALUE=${PERSIST_VALUE:-1024}
+LOAD_CHUNK=${PERSIST_LOAD_CHUNK:-50000}  # SET requests per redis-benchmark run
+BASELINE_CHUNKS=${PERSIST_BASELINE_CHUNKS:-6}
+if [[ ${1:-} == --quick ]]; then KEYS=100000 LOAD_CHUNK=20000 BASELINE_CHUNKS=3; fi
+MAX_CHUNKS=400      # bound on the load loop during a BGSAVE
+SAVE_TIMEOUT=300    # seconds: SAVE, BGSAVE, loading
+PY=/usr/bin/python3
+
+for tool in /usr/bin/redis-server /usr/bin/redis-cli /usr/bin/redis-benchmark $PY; do
+  [[ -x $tool ]] || { echo "$tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+[[ -x $EMBER_BIN ]] || { echo "no ember-server at $EMBER_BIN (build it or set EMBER_BIN)" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/ember-bench-persist.XXXXXX)
+PIDS=()
+BG=()
+stop() {  # kills one of our processes by PID, waits (bounded), SIGKILL after 10 s
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${BG[@]}" "${PIDS[@]}"; do stop "$pid"; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+ratio() { awk -v e="$1" -v r="$2" 'BEGIN { if (r + 0 > 0) printf "%.2f", e / r; else print "-" }'; }
+
+free_port() {
+  $PY - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 30000)
+    try:
+        for q in (p, p + 10000):   # Ember's replication port is port + 10000
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p); break
+PY
+}
+
+# start NAME DIR BIN ARGS...: starts a server in DIR (loading DIR/dump.rdb if there is one),
+# sets PORT, PID and UP (seconds until it answered PING with PONG, i.e. the load included).
+start() {
+  local name=$1 dir=$2 bin=$3 t0; shift 3
+  PORT=$(free_port)
+  t0=$(now)
+  (cd "$dir" && exec "$bin" --port "$PORT" --dir "$dir" "$@" >>"$dir/$name.log" 2>&1) &
+  PID=$!
+  PIDS+=("$PID")
+  for _ in $(seq $((SAVE_TIMEOUT * 50))); do
+    if [[ $(redis-cli -p "$PORT" ping 2>/dev/null) == PONG ]]; then
+      UP=$(elapsed "$t0" "$(now)")
+      return 0
+    fi
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "$name did not answer PING on port $PORT; log:" >&2
+  tail -20 "$dir/$name.log" >&2
+  exit 1
+}
+
+# shut PID PORT: SHUTDOWN NOSAVE, then the PID is gone (bounded).
+shut() {
+  redis-cli -p "$2" shutdown nosave >/dev/null 2>&1 || true
+  stop "$1"
+  local kept=() pid
+  for pid in "${PIDS[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
+  PIDS=("${kept[@]}")
+}
+
+info() { redis-cli -p "$1" info "${3:-persistence}" | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# The fork child's copy-on-write: Private_Dirty of each child of PID (Redis's BGSAVE child).
+children_dirty_kb() {
+  local kids sum=0 c d
+  kids=$(cat /proc/"$1"/task/*/children 2>/dev/null || true)
+  for c in $kids; do
+    d=$(awk '/^Private_Dirty:/ { print $2 }' "/proc/$c/smaps_rollup" 2>/dev/null || echo 0)
+    sum=$((sum + ${d:-0}))
+  done
+  echo "$sum"
+}
+mem_kb() { echo $(($(rss_kb "$1") + $(children_dirty_kb "$1"))); }
+
+# The load time a server logs ("DB loaded from disk: 1.234 seconds"; both print it).
+logged_load() { grep -o 'DB loaded from disk: [0-9.]* seconds' "$1" | tail -1 | awk '{ print $5 }'; }
+
+DATASET_MB=$((KEYS * VALUE / 1048576))
+echo "== RDB persistence: $KEYS keys x $VALUE bytes (~${DATASET_MB} MB of values), ember: $EMBER_BIN"
+
+# ------------------------------------------------------------------------------------------
+# 1. SAVE and load times
+# ------------------------------------------------------------------------------------------
+mkdir "$TMP/redis" "$TMP/ember"
+fill() {  # fill PORT: the dataset through redis-cli --pipe
+  $PY - "$KEYS" "$VALUE" <<'PY' | timeout "$SAVE_TIMEOUT" redis-cli -p "$1" --pipe >"$TMP/pipe.log" 2>&1
+import os, random, sys
+keys, size = int(sys.argv[1]), int(sys.argv[2])
+alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+rng = random.Random(4)
+pool = [bytes(rng.choice(alphabet) for _ in range(size)) for _ in range(512)]
+head = b"*3\r\n$3\r\nSET\r\n$16\r\n"
+mid = b"\r\n$%d\r\n" % size
+out = sys.stdout.buffer
+batch = []
+for i in range(keys):
+    batch.append(head + b"key:%012d" % i + mid + pool[i % 512] + b"\r\n")
+    if len(batch) == 4096:
+        out.write(b"".join(batch)); batch = []
+out.write(b"".join(batch))
+PY
+  [[ $(redis-cli -p "$1" dbsize) == "$KEYS" ]] || { echo "fill failed:" >&2; cat "$TMP/pipe.log" >&2; exit 1; }
+}
+
+timed_save() {  # timed_save PORT: seconds of a SAVE
+  local t0 reply
+  t0=$(now)
+  reply=$(timeout "$SAVE_TIMEOUT" redis-cli -p "$1" save)
+  [[ $reply == OK ]] || { echo "SAVE failed: $reply" >&2; exit 1; }
+  elapsed "$t0" "$(now)"
+}
+
+start redis "$TMP/redis" /usr/bin/redis-server --save '' --appendonly no
+t0=$(now); fill "$PORT"; FILL_S=$(elapsed "$t0" "$(now)")
+R_USED=$(info "$PORT" used_memory memory)
+R_SAVE=$(timed_save "$PORT")
+shut "$PID" "$PORT"
+echo "filled redis in ${FILL_S}s (used_memory $((R_USED / 1048576)) MB), SAVE ${R_SAVE}s"
+
+# Ember loads Redis's dump (migration), saves its own.
+cp "$TMP/redis/dump.rdb" "$TMP/ember/dump.rdb"
+start ember "$TMP/ember" "$EMBER_BIN" --save ''
+E_LOAD_REDIS=$UP
+[[ $(redis-cli -p "$PORT" dbsize) == "$KEYS" ]] || { echo "ember lost keys loading redis's dump" >&2; exit 1; }
+E_USED=$(info "$PORT" used_memory memory)
+E_SAVE=$(timed_save "$PORT")
+shut "$PID" "$PORT"
+
+# Each loads its own dump.
+start redis "$TMP/redis" /usr/bin/redis-server --save '' --appendonly no
+R_LOAD=$UP R_LOAD_LOG=$(logged_load "$TMP/redis/redis.log")
+shut "$PID" "$PORT"
+start ember "$TMP/ember" "$EMBER_BIN" --save ''
+E_LOAD=$UP E_LOAD_LOG=$(logged_load "$TMP/ember/ember.log")
+[[ $(redis-cli -p "$PORT" dbsize) == "$KEYS" ]] || { echo "ember lost keys loading its dump" >&2; exit 1; }
+shut "$PID" "$PORT"
+
+R_SIZE=$(stat -c %s "$TMP/redis/dump.rdb") E_SIZE=$(stat -c %s "$TMP/ember/dump.rdb")
+echo
+printf '%-44s %12s %12s %12s\n' metric redis ember ember/redis
+printf '%-44s %12s %12s %12s\n' "SAVE (s)" "$R_SAVE" "$E_SAVE" "$(ratio "$E_SAVE" "$R_SAVE")"
+printf '%-44s %12s %12s %12s\n' "load own dump, start to PONG (s)" "$R_LOAD" "$E_LOAD" "$(ratio "$E_LOAD" "$R_LOAD")"
+printf '%-44s %12s %12s %12s\n' "load own dump, as logged (s)" "${R_LOAD_LOG:--}" "${E_LOAD_LOG:--}" "$(ratio "${E_LOAD_LOG:-0}" "${R_LOAD_LOG:-0}")"
+printf '%-44s %12s %12s %12s\n' "ember loading redis's dump (s)" "-" "$E_LOAD_REDIS" "$(ratio "$E_LOAD_REDIS" "$R_LOAD")"
+printf '%-44s %12s %12s %12s\n' "dump size (MB)" "$((R_SIZE / 1048576))" "$((E_SIZE / 1048576))" "$(ratio "$E_SIZE" "$R_SIZE")"
+printf '%-44s %12s %12s %12s\n' "used_memory with the dataset (MB)" "$((R_USED / 1048576))" "$((E_USED / 1048576))" "$(ratio "$E_USED" "$R_USED")"
+
+# ------------------------------------------------------------------------------------------
+# 2 and 3. BGSAVE under a SET load: added memory, duration, client latency
+# ------------------------------------------------------------------------------------------
+
+# load_loop PORT OUT STOPFILE MAXCHUNKS: redis-benchmark SET chunks until STOPFILE exists or
+# MAXCHUNKS ran; one line per chunk: start end rps avg p50 p95 p99 max.
+load_loop() {
+  local i t0 csv
+  for i in $(seq "$4"); do
+    [[ -e $3 ]] && break
+    t0=$(now)
+    csv=$(timeout 120 redis-benchmark -p "$1" -t set -n "$LOAD_CHUNK" -r "$KEYS" -d "$VALUE" \
+          -c 50 --csv 2>/dev/null | tail -1) || true
+    awk -F'"' -v a="$t0" -v b="$(now)" '$2 == "SET" {
+      print a, b, $4, $6, $10, $12, $14, $16 }' <<<"$csv" >>"$2"
+  done
+}
+
+# latency OUT [FROM TO]: "p99 max rps" over chunks (overlapping [FROM, TO] if given): the
+# worst chunk p99, the overall max, the mean throughput.
+latency() {
+  awk -v from="${2:-0}" -v to="${3:-1e18}" '$2 >= from && $1 <= to {
+      n++; rps += $3; if ($7 > p99) p99 = $7; if ($8 > max) max = $8 }
+    END { if (n) printf "%.2f %.2f %.0f %d\n", p99, max, rps / n, n; else print "- - - 0" }' "$1"
+}
+
+# bgsave_run NAME BIN ARGS...: sets BASE_MB (memory under load before the save), ADD_MB (peak
+# added while it ran) and BG_S (its duration); leaves the chunk logs in $TMP/NAME-base.lat and
+# $TMP/NAME-bg.lat and the save's window in $TMP/NAME.window.
+bgsave_run() {
+  local name=$1 bin=$2 dir="$TMP/$1" base=0 peak=0 m t0 t1 lp i status; shift 2
+  start "$name" "$dir" "$bin" "$@"
+  local port=$PORT pid=$PID
+  # Baseline latency: the load alone.
+  load_loop "$port" "$TMP/$name-base.lat" "$TMP/none" "$BASELINE_CHUNKS"
+  # The load again; BGSAVE once it runs; memory sampled every ~100 ms until the save ends.
+  rm -f "$TMP/$name.stop"
+  load_loop "$port" "$TMP/$name-bg.lat" "$TMP/$name.stop" "$MAX_CHUNKS" &
+  lp=$!
+  BG+=("$lp")
+  for _ in $(seq 10); do
+    m=$(mem_kb "$pid"); ((m > base)) && base=$m
+    sleep 0.1
+  done
+  t0=$(now)
+  [[ $(redis-cli -p "$port" bgsave) == "Background saving started" ]] ||
+    { echo "$name: BGSAVE did not start" >&2; exit 1; }
+  for i in $(seq $((SAVE_TIMEOUT * 10))); do
+    m=$(mem_kb "$pid"); ((m > peak)) && peak=$m
+    [[ $(info "$port" rdb_bgsave_in_progress) == 0 ]] && break
+    sleep 0.1
+  done
+  t1=$(now)
+  status=$(info "$port" rdb_last_bgsave_status)
+  [[ $status == ok ]] || { echo "$name: BGSAVE status $status" >&2; exit 1; }
+  echo "$t0 $t1" >"$TMP/$name.window"
+  touch "$TMP/$name.stop"
+  wait "$lp" 2>/dev/null || true
+  BG=()
+  shut "$pid" "$port"
+  BASE_MB=$((base / 1024)) ADD_MB=$(((peak > base ? peak - base : 0) / 1024))
+  BG_S=$(elapsed "$t0" "$t1")
+}
+
+echo
+echo "== BGSAVE under a SET load (redis-benchmark -t set -r $KEYS -d $VALUE -c 50, chunks of $LOAD_CHUNK)"
+bgsave_run redis /usr/bin/redis-server --save '' --appendonly no
+R_BASE=$BASE_MB R_ADD=$ADD_MB R_BG=$BG_S
+bgsave_run ember "$EMBER_BIN" --save ''
+E_BASE=$BASE_MB E_ADD=$ADD_MB E_BG=$BG_S
+read -r R_P99_0 R_MAX_0 R_RPS_0 _ < <(latency "$TMP/redis-base.lat")
+read -r E_P99_0 E_MAX_0 E_RPS_0 _ < <(latency "$TMP/ember-base.lat")
+read -r R_P99 R_MAX R_RPS R_N < <(latency "$TMP/redis-bg.lat" $(cat "$TMP/redis.window"))
+read -r E_P99 E_MAX E_RPS E_N < <(latency "$TMP/ember-bg.lat" $(cat "$TMP/ember.window"))
+pct() { awk -v a="$1" -v d="$DATASET_MB" 'BEGIN { printf "%.1f%%", 100 * a / d }'; }
+printf '%-44s %12s %12s %12s\n' metric redis ember ember/redis
+printf '%-44s %12s %12s %12s\n' "memory before BGSAVE, under load (MB)" "$R_BASE" "$E_BASE" "$(ratio "$E_BASE" "$R_BASE")"
+printf '%-44s %12s %12s %12s\n' "peak memory added by BGSAVE (MB)" "$R_ADD" "$E_ADD" "$(ratio "$E_ADD" "$R_ADD")"
+printf '%-44s %12s %12s %12s\n' "  as % of the dataset (${DATASET_MB} MB)" "$(pct "$R_ADD")" "$(pct "$E_ADD")" "(target <= 10%)"
+printf '%-44s %12s %12s %12s\n' "BGSAVE duration under load (s)" "$R_BG" "$E_BG" "$(ratio "$E_BG" "$R_BG")"
+printf '%-44s %12s %12s %12s\n' "SET p99 without BGSAVE (ms)" "$R_P99_0" "$E_P99_0" "$(ratio "$E_P99_0" "$R_P99_0")"
+printf '%-44s %12s %12s %12s\n' "SET p99 during BGSAVE, worst chunk (ms)" "$R_P99" "$E_P99" "$(ratio "$E_P99" "$R_P99")"
+printf '%-44s %12s %12s %12s\n' "SET max latency without BGSAVE (ms)" "$R_MAX_0" "$E_MAX_0" "$(ratio "$E_MAX_0" "$R_MAX_0")"
+printf '%-44s %12s %12s %12s\n' "SET max latency during BGSAVE (ms)" "$R_MAX" "$E_MAX" "$(ratio "$E_MAX" "$R_MAX")"
+printf '%-44s %12s %12s %12s\n' "SET req/s without BGSAVE" "$R_RPS_0" "$E_RPS_0" "$(ratio "$E_RPS_0" "$R_RPS_0")"
+printf '%-44s %12s %12s %12s\n' "SET req/s during BGSAVE" "$R_RPS" "$E_RPS" "$(ratio "$E_RPS" "$R_RPS")"
+echo "(load chunks overlapping the BGSAVE: redis $R_N, ember $E_N)"

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/config_table.h"
+
+namespace ember {
+
+class Engine;
+class Snapshot;
+class AtomicFile;
+
+// RDB persistence: the `save` rules, SAVE, BGSAVE, the dump loaded at start-up, and the state
+// INFO persistence reports. A background save is a Snapshot (server/persist/snapshot.h) that a
+// thread of its own advances in slices of about a millisecond under the engine lock, writing
+// each slice's bytes out between them without the lock.
+//
+// Unless said otherwise, methods are called under the engine lock.
+class Persistence {
+ public:
+  explicit Persistence(Engine* engine);
+  ~Persistence();
+
+  // save, dbfilename, rdbcompression, rdbchecksum, stop-writes-on-bgsave-error.
+  void RegisterConfig(ConfigTable& t);
+
+  // SAVE: writes the whole image now, holding the lock throughout. False with the reason.
+  // `count_as_saved` false leaves rdb_changes_since_last_save alone (FLUSHALL's save).
+  bool Save(std::string* error, bool count_as_saved = true);
+  enum class BgStart { kStarted, kInProgress, kScheduled, kFailed };
+  // BGSAVE [SCHEDULE]: with `schedule`, a save asked for while one runs starts after it.
+  BgStart BgSave(bool schedule);
+  bool bgsave_in_progress() const { return bg_snap_ != nullptr; }
+  // Abandons a running background save, which is not an error (SHUTDOWN and FLUSHALL save
+  // synchronously instead, as Redis kills its child).
+  void AbortBackground();
+  // The save rules, a scheduled BGSAVE, and collecting a background save that ended.
+  void Cron();
+  // stop-writes-on-bgsave-error: the last background save failed and rules exist, so writes
+  // get -MISCONF.
+  bool RefusesWrites() const;
+  bool has_save_rules() const { return !rules_.empty(); }
+  // rdbcompression (DUMP follows it too, as in Redis).
+  bool compress() const { return compress_.load(std::memory_order_relaxed); }
+  int64_t lastsave_s() const { return lastsave_ms_ / 1000; }
+  // INFO persistence: loading and the rdb_* fields.
+  void AppendInfo(std::string* out) const;
+
+  // Ends a background save early and waits for its thread. Called without the lock.
+  void StopBackground();
+
+  // Start-up: loads dir/dbfilename if there is one, while clients get -LOADING. Called without
+  // the lock (it takes it per batch of keys). False, with the reason, when the file is bad.
+  bool Load(std::string* error);
+  bool loading() const { return loading_.load(std::memory_order_relaxed); }
+  // Called before the server accepts clients, so that the first of them already gets -LOADING
+  // (Load() clears it when there is no dump).
+  void BeginLoading() { loading_ = true; }
+
+ private:
+  std::string Path() const;
+  std::vector<std::pair<std::string, std::string>> AuxFields() const;
+  void RunBackground(std::unique_ptr<AtomicFile> file);
+  void Over(bool ok);  // the thread's end, under the lock
+  void Finished();     // Cron's side: status, LASTSAVE, log
+
+  Engine* engine_;
+  std::string save_text_;                           // the `save` value as given
+  std::vector<std::pair<int64_t, int64_t>> rules_;  // (seconds, changes)
+  std::string dbfilename_ = "dump.rdb";
+  std::atomic<bool> compress_{true}, checksum_{true}, stop_writes_on_error_{true};
+
+  int64_t lastsave_ms_ = 0;
+  int64_t last_try_ms_ = 0;
+  bool last_bgsave_ok_ = true;
+  int64_t last_bgsave_time_s_ = -1;
+  int64_t bgsave_started_ms_ = 0;
+  uint64_t dirty_at_start_ = 0;
+  bool scheduled_ = false;
+  // A background save: its snapshot (owned here so it can be abandoned under the lock) and
+  // its thread, which sets bg_done_ (under the lock) when it is over; Cron joins it.
+  std::unique_ptr<Snapshot> bg_snap_;
+  std::thread thread_;
+  bool bg_done_ = false, bg_ok_ = false, bg_aborted_ = false;
+  std::atomic<bool> loading_{false};
+  uint64_t load_loaded_ = 0, load_expired_ = 0;
+  uint64_t rdb_saves_ = 0;
+};
+
+}  // namespace ember

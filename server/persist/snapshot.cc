@@ -1,0 +1,192 @@
+#include "server/persist/snapshot.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "server/persist/rdb.h"
+
+namespace ember {
+
+namespace {
+
+class RdbFormat : public ImageFormat {
+ public:
+  RdbFormat(bool compress, bool checksum,
+            const std::vector<std::pair<std::string, std::string>>& aux)
+      : w_(compress, checksum) {
+    w_.Header();
+    for (const auto& [k, v] : aux) w_.Aux(k, v);
+  }
+  void BeginDb(int db, uint64_t keys, uint64_t expires) override {
+    w_.SelectDb(db);
+    w_.ResizeDb(keys, expires);
+  }
+  void SelectDb(int db) override { w_.SelectDb(db); }
+  bool Key(const Entry* e, int64_t now_ms) override { return w_.Key(e, now_ms); }
+  void Finish() override { w_.Finish(); }
+  std::string Take() override { return w_.Take(); }
+
+ private:
+  RdbWriter w_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageFormat> RdbImage(bool compress, bool checksum,
+                                      const std::vector<std::pair<std::string, std::string>>& aux) {
+  return std::make_unique<RdbFormat>(compress, checksum, aux);
+}
+
+Snapshot::Snapshot(Keyspace* ks, std::unique_ptr<ImageFormat> format)
+    : ks_(ks), format_(std::move(format)), start_ms_(ks->now_ms()) {
+  if (++Entry::current_epoch == 0) {
+    // The epoch wrapped (once every 65535 snapshots): an entry untouched since then would
+    // look saved. Reset every mark and start over from 1.
+    for (int i = 0; i < ks->num_dbs(); ++i) {
+      ks->db(i).ForEach([](Entry* e) { e->set_snapshot_epoch(0); });
+    }
+    Entry::current_epoch = 1;
+  }
+  epoch_ = Entry::current_epoch;
+  ks_->set_snapshot(this);
+}
+
+Snapshot::~Snapshot() { Abandon(); }
+
+void Snapshot::Abandon() {
+  if (attached_ && ks_->snapshot() == this) ks_->set_snapshot(nullptr);
+  attached_ = false;
+}
+
+void Snapshot::Save(int db, Entry* e) {
+  e->set_snapshot_epoch(epoch_);
+  if (written_db_ != db) {
+    format_->SelectDb(db);
+    written_db_ = db;
+  }
+  // A key already past its deadline at the start is not part of the image.
+  if (format_->Key(e, start_ms_)) ++keys_;
+}
+
+void Snapshot::BeforeChange(int db, Entry* e) {
+  if (e->snapshot_epoch() != epoch_) Save(db, e);
+}
+
+void Snapshot::BeforeWholeDb(int db) { ks_->db(db).SaveUnsaved(this); }
+
+bool Snapshot::Step(size_t budget) {
+  if (!attached_) return true;
+  constexpr int64_t kSliceUs = 1000;
+  int64_t started = ks_->clock().MonotonicUs();
+  size_t visited = 0, buckets = 0;
+  while (db_ < ks_->num_dbs()) {
+    Db& d = ks_->db(db_);
+    if (!db_started_) {
+      if (d.size() == 0) {
+        ++db_;
+        continue;
+      }
+      format_->BeginDb(db_, d.size(), d.expires_size());
+      written_db_ = db_;
+      db_started_ = true;
+      cursor_ = 0;
+    }
+    cursor_ = d.Scan(cursor_, [&](Entry* e) {
+      if (e->snapshot_epoch() != epoch_) Save(db_, e);
+      ++visited;
+    });
+    if (cursor_ == 0) {
+      ++db_;
+      db_started_ = false;
+    }
+    // Buckets are small; look at the clock only now and then.
+    if (visited >= budget ||
+        (++buckets % 64 == 0 && ks_->clock().MonotonicUs() - started > kSliceUs)) {
+      return false;
+    }
+  }
+  format_->Finish();
+  Abandon();
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// AtomicFile
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
+  static std::atomic<uint64_t> serial{0};
+  temp_ = dir + "temp-" + std::to_string(getpid()) + "-" + std::to_string(++serial) + "-" +
+          path_.substr(slash == std::string::npos ? 0 : slash + 1);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {
+    close(fd_);
+    unlink(temp_.c_str());
+  }
+  if (replaced_fd_ >= 0) close(replaced_fd_);
+}
+
+void AtomicFile::Fail(const char* what) {
+  error_ = std::string(what) + " " + temp_ + ": " + strerror(errno);
+}
+
+bool AtomicFile::Open() {
+  fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    Fail("Failed opening the temp RDB file");
+    return false;
+  }
+  return true;
+}
+
+bool AtomicFile::Write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = write(fd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      Fail("Write error saving DB on disk:");
+      return false;
+    }
+    bytes.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
+bool AtomicFile::Sync() {
+  if (fsync(fd_) != 0) {
+    Fail("Failed to fsync");
+    return false;
+  }
+  return true;
+}
+
+bool AtomicFile::Publish() {
+  close(fd_);
+  fd_ = -1;
+  replaced_fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (rename(temp_.c_str(), path_.c_str()) != 0) {
+    error_ = "Error moving temp DB file " + temp_ + " on the final destination " + path_ + ": " +
+             strerror(errno);
+    unlink(temp_.c_str());
+    return false;
+  }
+  // The rename itself must survive a crash: sync the directory.
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
+  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return true;
+}
+
+}  // namespace ember
