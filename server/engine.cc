@@ -469,12 +469,28 @@ void Engine::NotifyEffect(int db, std::span<const std::string_view> effect) {
   }
 }
 
+namespace {
+// What Redis refuses while the data can't be persisted: writes, PING, and an EXEC with writes
+// queued.
+bool RefusedOnDiskError(CommandRegistry& registry, const ClientState& client,
+                        const CommandId& cmd) {
+  if (cmd.Has(kWrite) || cmd.name == "ping") return true;
+  if (cmd.name != "exec" || !client.in_multi) return false;
+  return std::any_of(client.queued.begin(), client.queued.end(), [&](const auto& queued) {
+    const CommandId* c = registry.Find(queued[0]);
+    return c != nullptr && c->Has(kWrite);
+  });
+}
+}  // namespace
+
 void Engine::Reject(ClientState& client, const CommandId* cmd, std::string_view error,
                     ReplyBuilder& rb) {
   if (client.in_multi && cmd != nullptr && cmd->name == "exec") {
-    // Redis's execCommandAbort: the refusal of EXEC itself ends the transaction.
+    // Redis's execCommandAbort: the refusal of EXEC itself ends the transaction. The reason
+    // keeps its code ("... because of: MISCONF Errors writing to the AOF file: ...", checked
+    // against Redis 7.0).
     std::string_view reason = error;
-    if (!reason.empty() && reason[0] == '-') reason.remove_prefix(reason.find(' ') + 1);
+    if (!reason.empty() && reason[0] == '-') reason.remove_prefix(1);
     EndTransaction(client);
     rb.Error("-EXECABORT Transaction discarded because of: " + std::string(reason));
     return;
@@ -574,9 +590,9 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   }
 
   // Redis's writeCommandsDeniedByDiskError: after a failed RDB save, or while the AOF can't be
-  // written, writes (and PING, as in Redis) are refused.
+  // written, writes (and PING, and an EXEC with writes queued, as in Redis) are refused.
   bool rdb_failed = persistence_->RefusesWrites();
-  if ((rdb_failed || aof_->write_refused()) && (cmd->Has(kWrite) || cmd->name == "ping")) {
+  if ((rdb_failed || aof_->write_refused()) && RefusedOnDiskError(registry_, client, *cmd)) {
     Reject(client, cmd, rdb_failed ? errors::kMisconf : aof_->WriteRefusedError(), rb);
     ++cmd->rejected_calls;
     return count_if_error();

@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
     }
   }
   persistence.StopBackground();
+  CloseAof(engine);
   EMBER_LOG(kNotice, "Ember is now ready to exit, bye bye...");
   return 0;
 }

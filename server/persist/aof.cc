@@ -565,7 +565,8 @@ namespace {
 
 // Replays logged effects into the engine as a client of its own, holding the engine lock in
 // stretches of a few ms. Nothing expires meanwhile (the log was written while its keys were
-// live; its own DELs remove them), and the counters that running commands bumps (commandstats,
+// live; its own DELs remove them) and nothing is evicted or refused for maxmemory (as Redis
+// loads everything, then evicts). The counters that running commands bumps (commandstats,
 // total_commands_processed, errorstats, keyspace hits) are put back afterwards: as in Redis,
 // replayed commands are not client traffic. rdb_changes_since_last_save does count them, as it
 // does in Redis.
@@ -577,6 +578,8 @@ class Replayer {
     expire_on_access_ = ks.expire_on_access();
     ks.set_expire_on_access(false);
     ks.set_expiry_paused(true);
+    // Everything is loaded, whatever maxmemory says (Redis evicts once it serves commands).
+    maxmemory_ = engine_.config().maxmemory.exchange(0);
     stats_ = engine_.stats();
     hits_ = ks.keyspace_hits;
     misses_ = ks.keyspace_misses;
@@ -591,6 +594,7 @@ class Replayer {
     Keyspace& ks = engine_.keyspace();
     ks.set_expiry_paused(false);
     ks.set_expire_on_access(expire_on_access_);
+    engine_.config().maxmemory = maxmemory_;
     engine_.stats() = stats_;
     ks.keyspace_hits = hits_;
     ks.keyspace_misses = misses_;
@@ -684,17 +688,11 @@ class Replayer {
   std::string reply_;
   uint64_t failed_ = 0;
   bool expire_on_access_ = true;
+  int64_t maxmemory_ = 0;
   ServerStats stats_;
   uint64_t hits_ = 0, misses_ = 0;
   std::vector<std::pair<CommandId*, std::array<uint64_t, 4>>> counters_;
 };
-
-RestoreLimits LimitsOf(const ServerConfig& cfg) {
-  return RestoreLimits{
-      {size_t(cfg.hash_max_listpack_entries.load()), size_t(cfg.hash_max_listpack_value.load())},
-      size_t(cfg.set_max_intset_entries.load()),
-      {size_t(cfg.zset_max_listpack_entries.load()), size_t(cfg.zset_max_listpack_value.load())}};
-}
 
 }  // namespace
 
@@ -819,7 +817,7 @@ std::optional<std::string> Aof::LoadAndOpen() {
     RestoreLimits limits;
     {
       std::lock_guard lk(engine_->mu());
-      limits = LimitsOf(cfg);
+      limits = engine_->value_limits();
     }
     uint64_t total_commands = 0, total_keys = 0, failed = 0;
     {
@@ -920,6 +918,13 @@ std::optional<std::string> Aof::LoadAndOpen() {
 }
 
 std::optional<std::string> LoadAof(Engine& engine) { return engine.aof().LoadAndOpen(); }
+
+void CloseAof(Engine& engine) {
+  std::lock_guard lk(engine.mu());
+  if (!engine.aof().is_open()) return;
+  EMBER_LOG(kNotice, "Writing and fsyncing the AOF before exit");
+  engine.aof().Close();
+}
 
 // Opens the last incr file of manifest_ for appending, or a new one when there is none.
 std::optional<std::string> Aof::OpenExisting() {
@@ -1323,7 +1328,7 @@ void Aof::AppendInfo(std::string* out) const {
   };
   bool open = is_open();
   bool failing = write_failing_.load() || fsync_failing_.load();
-  field("aof_enabled", open ? "1" : "0");
+  field("aof_enabled", enabled() ? "1" : "0");  // on while it loads, too, as in Redis
   field("aof_rewrite_in_progress", "0");
   field("aof_rewrite_scheduled", "0");
   field("aof_last_rewrite_time_sec", "-1");

@@ -287,6 +287,10 @@ class Aof : public JournalSink {
 // Returns the reason start-up must stop, for the caller to log.
 std::optional<std::string> LoadAof(Engine& engine);
 
+// Shut-down, for server/main.cc once the network layer stopped: writes and fsyncs what is
+// pending and closes the file (Redis's fsync on exit).
+void CloseAof(Engine& engine);
+
 // The aof_* lines of INFO persistence.
 void AppendAofInfo(const Engine& engine, std::string* out);
 

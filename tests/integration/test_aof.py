@@ -13,7 +13,8 @@
      appendonly yes fail; a write that fails at run time (RLIMIT_FSIZE lowered on the server's
      PID, which makes write() fail with EFBIG as a full disk would) gives aof_last_write_status:
      err and -MISCONF for writes and PING while reads go on; once writes work again (limit
-     raised) the server recovers by itself and nothing acknowledged is lost.
+     raised) the server recovers by itself and nothing acknowledged is lost. With appendfsync
+     always the server exits instead of answering the write (as Redis does).
   6. Redis 7.0 and Ember read each other's AOF directories: Ember's directory loaded by
      redis-server; Redis's (with an RDB base written by BGREWRITEAOF, and with an AOF-format
      base from aof-use-rdb-preamble no) loaded by Ember; datasets compared key by key. SKIP of
@@ -364,8 +365,30 @@ def write_errors(args, work):
            b"*4\r\n$1\r\n1\r\n$1\r\n1\r\n$-1\r\n$1\r\n1\r\n", "data after the error and a crash")
     finally:
         s.stop()
+
+    # With appendfsync always the reply waits for the write that failed: the server exits
+    # (as Redis does) instead of answering.
+    d = tempfile.mkdtemp(dir=work)
+    s = ember(args, d, "--appendfsync", "always").start()
+    try:
+        s.call("SET", "big", "x" * 200000)
+        s.call("SET", "before", "1")
+        size = os.path.getsize(incr_path(d))
+        resource.prlimit(s.pid(), resource.RLIMIT_FSIZE, (size, resource.RLIM_INFINITY))
+        try:
+            reply = s.call("SET", "unlogged", "1")
+        except (OSError, ConnectionClosed):
+            reply = None
+        check(reply is None, f"a write that could not be logged was answered {reply!r}")
+        check(s.wait_exit() != 0, "still running after a write error with appendfsync always")
+        check("Exiting" in s.log(), s.log()[-1000:])
+        s.start()
+        eq(s.call("GET", "before"), b"$1\r\n1\r\n", "data before the error")
+    finally:
+        s.stop()
     print("  write errors: no start / CONFIG SET refused without a directory; EFBIG gives "
-          "aof_last_write_status:err and -MISCONF, recovery once writes work, nothing lost")
+          "aof_last_write_status:err and -MISCONF, recovery once writes work, nothing lost; "
+          "with always the server exits instead of answering")
 
 
 # --------------------------------------------------------------------------------------------

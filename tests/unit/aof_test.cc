@@ -1,10 +1,12 @@
 #include "server/persist/aof.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -398,6 +400,50 @@ TEST_F(AofTest, ConfigKeys) {
   }
 }
 
+TEST_F(AofTest, WriteErrorsRefuseWritesPingAndExecWithWritesUntilAWriteWorks) {
+  Run({"CONFIG", "SET", "appendonly", "yes"});
+  Run({"SET", "a", "1"});
+  ASSERT_TRUE(engine_.aof().FlushForTest());
+  Run({"MULTI"});
+  Run({"SET", "queued", "1"});  // queued before the error
+  // RLIMIT_FSIZE at the incr file's size: the next write() fails with EFBIG, as on a full disk.
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit limit = saved;
+  limit.rlim_cur = std::filesystem::file_size(Incr());
+  signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  ClientState other;
+  other.authenticated = true;
+  auto run_other = [&](std::vector<std::string> args) {
+    std::vector<std::string_view> views(args.begin(), args.end());
+    std::string out;
+    ReplyBuilder rb(&out);
+    engine_.Execute(other, CmdArgs(views.data(), views.size()), rb);
+    return Decode(out);
+  };
+  EXPECT_EQ(run_other({"SET", "b", "2"}), "OK");
+  bool flushed = engine_.aof().FlushForTest();
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  EXPECT_FALSE(flushed);
+  EXPECT_THAT(run_other({"INFO", "persistence"}), HasSubstr("aof_last_write_status:err"));
+  const std::string misconf = "MISCONF Errors writing to the AOF file: File too large";
+  EXPECT_EQ(run_other({"SET", "c", "3"}), misconf);
+  EXPECT_EQ(run_other({"PING"}), misconf);
+  EXPECT_EQ(run_other({"GET", "a"}), "1");
+  EXPECT_EQ(Run({"EXEC"}),
+            "EXECABORT Transaction discarded because of: MISCONF Errors writing to the AOF file: "
+            "File too large");
+  EXPECT_EQ(std::filesystem::file_size(Incr()), limit.rlim_cur);  // nothing half-written
+  // The limit is gone: the next attempt writes what was kept, and writes are accepted again.
+  EXPECT_TRUE(engine_.aof().FlushForTest());
+  EXPECT_THAT(run_other({"INFO", "persistence"}), HasSubstr("aof_last_write_status:ok"));
+  EXPECT_EQ(run_other({"SET", "c", "3"}), "OK");
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(RunOn(*e, {"MGET", "a", "b", "c", "queued"}), "[1, 2, 3, (nil)]");
+}
+
 TEST_F(AofTest, UnwritableDirectoryRefusesToTurnOn) {
   WriteFile(AofDir(), "a file where the directory should be");
   EXPECT_EQ(Run({"CONFIG", "SET", "appendonly", "yes"}),
@@ -600,6 +646,16 @@ TEST_F(AofTest, ReplayDoesNotResurrectKeysThatExpiredSince) {
   EXPECT_EQ(RunOn(*e, {"GET", "k"}), "(nil)");
   EXPECT_EQ(RunOn(*e, {"EXISTS", "l"}), "0");
   EXPECT_EQ(RunOn(*e, {"DBSIZE"}), "0");
+}
+
+TEST_F(AofTest, EverythingIsLoadedWhateverMaxmemorySays) {
+  Run({"CONFIG", "SET", "appendonly", "yes"});
+  for (int i = 0; i < 200; ++i) Run({"SET", "k" + std::to_string(i), std::string(1000, 'x')});
+  Engine* e = Restart(nullptr, {{"maxmemory", "1"}, {"maxmemory-policy", "noeviction"}});
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(RunOn(*e, {"DBSIZE"}), "200");
+  EXPECT_EQ(RunOn(*e, {"CONFIG", "GET", "maxmemory"}), "[maxmemory, 1]");
+  EXPECT_THAT(RunOn(*e, {"SET", "more", "x"}), StartsWith("OOM"));
 }
 
 TEST_F(AofTest, TruncatedLastCommandLoadsWithTheWarningAndIsCut) {
