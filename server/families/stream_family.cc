@@ -1122,6 +1122,9 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
     if (it == g->pel.end()) {
       if (!force) continue;
       it = g->pel.try_emplace(id).first;
+      // A new PEL entry counts as delivered once, as Redis's streamCreateNACK starts it: FORCE
+      // JUSTID without RETRYCOUNT leaves 1, FORCE alone 2.
+      it->second.delivery_count = 1;
     } else if (it->second.consumer && min_idle && now - it->second.delivery_time < min_idle) {
       continue;
     }

@@ -147,6 +147,22 @@ TEST_F(StreamFamilyTest, ConsumerGroupDeliveryAckAndPending) {
             "[[name, alice, pending, 0, idle, 250], [name, bob, pending, 1, idle, 1750]]");
 }
 
+// XCLAIM ... FORCE makes a PEL entry for an entry nobody was delivered; Redis starts its
+// delivery count at 1, then counts the claim itself unless JUSTID.
+TEST_F(StreamFamilyTest, ClaimForceCreatesAPendingEntryDeliveredOnce) {
+  Run({"XADD", "s", "1-0", "f", "v"});
+  Run({"XADD", "s", "2-0", "f", "v"});
+  Run({"XADD", "s", "3-0", "f", "v"});
+  Run({"XGROUP", "CREATE", "s", "g", "$"});
+  EXPECT_EQ(Run({"XCLAIM", "s", "g", "c", "0", "1-0", "JUSTID"}), "[]");
+  EXPECT_EQ(Run({"XCLAIM", "s", "g", "c", "0", "1-0", "FORCE", "JUSTID"}), "[1-0]");
+  EXPECT_EQ(Run({"XCLAIM", "s", "g", "c", "0", "2-0", "FORCE"}), "[[2-0, [f, v]]]");
+  EXPECT_EQ(Run({"XCLAIM", "s", "g", "c", "0", "3-0", "FORCE", "JUSTID", "RETRYCOUNT", "5"}),
+            "[3-0]");
+  EXPECT_EQ(Run({"XPENDING", "s", "g", "-", "+", "10"}),
+            "[[1-0, c, 0, 1], [2-0, c, 0, 2], [3-0, c, 0, 5]]");
+}
+
 TEST_F(StreamFamilyTest, ClaimRespectsMinIdleOnTheInjectedClock) {
   Run({"XADD", "s", "1-1", "f", "1"});
   Run({"XADD", "s", "2-1", "f", "2"});
