@@ -31,6 +31,12 @@ class ImageFormat {
 std::unique_ptr<ImageFormat> RdbImage(bool compress, bool checksum,
                                       const std::vector<std::pair<std::string, std::string>>& aux);
 
+// The AOF base as commands (aof-use-rdb-preamble no; server/persist/aof_image.cc): the RESP
+// commands that rebuild each key, as Redis 7.0's rewriteAppendOnlyFileRio writes them: SELECT
+// when the db changes; SET; RPUSH, SADD, ZADD, HMSET with at most 64 items each; XADD, XSETID,
+// XGROUP CREATE, XCLAIM and XGROUP CREATECONSUMER for streams; then PEXPIREAT. No trailer.
+std::unique_ptr<ImageFormat> AofCommandsImage();
+
 // A point-in-time image of the whole keyspace, produced while writes go on, without
 // copying the dataset and without fork.
 //
