@@ -46,7 +46,8 @@ for mode in "${MODES[@]}"; do
   start redis /usr/bin/redis-server --save '' --appendonly yes --appendfsync "$mode" \
     --auto-aof-rewrite-percentage 0
   RPORT=$PORT
-  start ember "$EMBER_BIN" --save '' --appendonly yes --appendfsync "$mode"
+  start ember "$EMBER_BIN" --save '' --appendonly yes --appendfsync "$mode" \
+    --auto-aof-rewrite-percentage 0
   EPORT=$PORT
   : >"$TMP/results"
   for p in "${PIPES[@]}"; do

@@ -608,7 +608,7 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     return count_if_error();
   }
 
-  if (persistence_->loading() && !cmd->Has(kLoading)) {
+  if (persistence_->loading() && !client.loader && !cmd->Has(kLoading)) {
     Reject(client, cmd, errors::kLoading, rb);
     ++cmd->rejected_calls;
     return count_if_error();
@@ -843,6 +843,7 @@ int64_t Engine::Cron() {
   }
   ExpireBlocked();
   persistence_->Cron();
+  aof_->Cron();
   int64_t period = 1000 / std::max<int64_t>(1, config_.hz.load());
   return expire_backlog_ ? std::min<int64_t>(period, 5) : period;
 }

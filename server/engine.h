@@ -90,6 +90,8 @@ class ClientState {
   bool resp3 = false;
   bool authenticated = false;
   bool close_after_reply = false;
+  // Replays the AOF at start-up: served while other clients get -LOADING.
+  bool loader = false;
   std::string addr = "127.0.0.1:0", laddr = "127.0.0.1:0";
   int fd = -1;
   int64_t ctime_ms = 0;

@@ -92,22 +92,22 @@ int main(int argc, char** argv) {
   // A file-size limit (ulimit -f) then fails AOF writes with EFBIG, which the AOF survives
   // (writes are refused until it works again), instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
-  // appendonly yes: the AOF is the dataset (Redis 7.0 then ignores the RDB).
-  if (auto err = LoadAof(engine)) {
-    EMBER_LOG(kWarning, "%s", err->c_str());
-    return 1;
-  }
   EMBER_LOG(
       kNotice, "Ember %s (Redis API %s) pid=%d, port %lld, %s", kEmberVersion, kRedisVersion,
       int(getpid()), (long long)engine.config().port.load(),
       engine.config().config_file.empty() ? "no config file" : engine.config().config_file.c_str());
-  // Without the AOF, the dump loads while the server already answers (-LOADING until it is
-  // in).
-  bool load_rdb = !engine.aof().enabled();
-  if (load_rdb) engine.persistence().BeginLoading();
-  std::thread loader([&engine, load_rdb] {
+  // The dataset loads while the server already answers (-LOADING until it is in): with
+  // appendonly yes from the AOF (Redis 7.0 then ignores the RDB), else from the dump.
+  engine.persistence().BeginLoading();
+  std::thread loader([&engine] {
     std::string error;
-    if (load_rdb && !engine.persistence().Load(&error)) {
+    if (engine.aof().enabled()) {
+      if (auto err = LoadAof(engine)) error = *err;
+      engine.persistence().EndLoading();
+    } else {
+      engine.persistence().Load(&error);
+    }
+    if (!error.empty()) {
       EMBER_LOG(kWarning, "%s", error.c_str());
       std::fflush(nullptr);
       std::_Exit(1);

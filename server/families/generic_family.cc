@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "server/families/family_util.h"
+#include "server/persist/aof.h"
 #include "server/types/dump.h"
 #include "server/types/hash_value.h"
 #include "server/types/set_value.h"
@@ -449,6 +450,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
   // dataset is saved at once (the changes still count as unsaved, for replicas and the AOF).
   Persistence& persistence = ctx.engine().persistence();
   persistence.AbortBackground();
+  ctx.engine().aof().RestartRewrite();
   for (int i = 0; i < ctx.keyspace().num_dbs(); ++i) {
     ctx.engine().TouchWatchedKeysIn(i);
     ctx.keyspace().db(i).Clear();

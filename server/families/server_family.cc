@@ -1202,8 +1202,27 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
       return ctx.reply().SimpleString("Background saving scheduled");
     case Persistence::BgStart::kInProgress:
       return ctx.reply().Error("Background save already in progress");
+    case Persistence::BgStart::kBusy:
+      return ctx.reply().Error(
+          "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE "
+          "in order to schedule a BGSAVE whenever possible.");
     case Persistence::BgStart::kFailed:
       return ctx.reply().Error("-ERR");
+  }
+}
+
+void CmdBgRewriteAof(CmdArgs, CommandContext& ctx) {
+  switch (ctx.engine().aof().BgRewrite()) {
+    case Aof::RewriteStart::kStarted:
+      return ctx.reply().SimpleString("Background append only file rewriting started");
+    case Aof::RewriteStart::kScheduled:
+      return ctx.reply().SimpleString("Background append only file rewriting scheduled");
+    case Aof::RewriteStart::kInProgress:
+      return ctx.reply().Error("Background append only file rewriting already in progress");
+    case Aof::RewriteStart::kFailed:
+      return ctx.reply().Error(
+          "Can't execute an AOF background rewriting. Please check the server logs for more "
+          "information.");
   }
 }
 
@@ -1328,6 +1347,7 @@ void RegisterServerFamily(CommandRegistry* registry) {
              .Sub(CommandId("HELP", kHelp, 2, 0, 0).Handler(CmdCommandHelp).Doc("server", "5.0.0", "Show helpful text about the different subcommands", kO1))
       << CommandId("SAVE", kAdmin | kNoScript | kNoMulti, 1, 0, 0).Handler(CmdSave).Doc("server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases")
       << CommandId("BGSAVE", kAdmin | kNoScript, -1, 0, 0).Handler(CmdBgSave).Doc("server", "1.0.0", "Asynchronously save the dataset to disk", kO1)
+      << CommandId("BGREWRITEAOF", kAdmin | kNoScript, 1, 0, 0).Handler(CmdBgRewriteAof).Doc("server", "1.0.0", "Asynchronously rewrite the append-only file", kO1)
       << CommandId("LASTSAVE", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdLastSave).Doc("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", kO1)
       << CommandId("TIME", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdTime).Doc("server", "2.6.0", "Return the current server time", kO1)
       << CommandId("SHUTDOWN", kAdm | kNoMulti, -1, 0, 0).Handler(CmdShutdown).Doc("server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")

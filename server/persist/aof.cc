@@ -1,5 +1,6 @@
 #include "server/persist/aof.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,7 +17,9 @@
 #include "common/reply_builder.h"
 #include "common/strings.h"
 #include "server/engine.h"
+#include "server/persist/persistence.h"
 #include "server/persist/rdb.h"
+#include "server/persist/snapshot.h"
 #include "server/types/dump.h"
 
 namespace ember {
@@ -120,6 +123,21 @@ std::optional<std::string> WriteFileAtomically(const std::string& dir, const std
   }
   SyncDir(dir);
   return std::nullopt;
+}
+
+// Files a crash left behind (a rewrite's base, the incr file of an AOF being switched on, a
+// manifest being replaced): no manifest lists them.
+void RemoveTempFiles(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (struct dirent* ent = readdir(d)) {
+    std::string_view name = ent->d_name;
+    if (name.starts_with(kTempPrefix)) {
+      EMBER_LOG(kNotice, "Removing %s, left behind in the AOF directory", ent->d_name);
+      unlinkat(dirfd(d), ent->d_name, 0);
+    }
+  }
+  closedir(d);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,6 +604,7 @@ class Replayer {
     for (auto& [name, cmd] : engine_.registry().all()) SaveCounters(cmd);
     client_.id = engine_.NextClientId();
     client_.authenticated = true;
+    client_.loader = true;
     client_.name = "aof-loader";
   }
 
@@ -702,6 +721,7 @@ class Replayer {
 Aof::Aof(Engine* engine) : engine_(engine) {}
 
 Aof::~Aof() {
+  StopRewrite();
   if (!open_) return;
   StopFlusher();
   Flush(true);
@@ -755,13 +775,23 @@ void Aof::RegisterConfig(ConfigTable* t) {
 }
 
 std::optional<std::string> Aof::ApplyAppendonly(bool on) {
-  if (on == is_open()) return std::nullopt;
   if (!on) {
+    if (!is_open() && !awaiting_base_) return std::nullopt;
     Close();
     EMBER_LOG(kNotice, "AOF turned off");
     return std::nullopt;
   }
-  if (auto err = OpenFresh()) {
+  if (is_open() || awaiting_base_) return std::nullopt;
+  // As Redis: the AOF starts with a rewrite; while another one (or a BGSAVE) runs, once that is
+  // over.
+  if (rewrite_ || engine_->persistence().job_active()) {
+    if (rewrite_in_progress()) rewrite_->Abort();
+    awaiting_base_ = true;
+    rewrite_scheduled_ = true;
+    EMBER_LOG(kNotice, "AOF turned on: the rewrite that starts it is scheduled");
+    return std::nullopt;
+  }
+  if (auto err = StartRewrite(true)) {
     EMBER_LOG(kWarning, "Can't turn the AOF on: %s", err->c_str());
     return "Unable to turn on AOF. Check server logs.";
   }
@@ -782,6 +812,7 @@ std::optional<std::string> Aof::LoadAndOpen() {
   bool have_dir = PathExists(dir, &is_dir);
   if (have_dir && !is_dir) return "The AOF directory " + dir + " exists and is not a directory";
 
+  if (have_dir) RemoveTempFiles(dir);
   AofManifest m;
   bool legacy = false;
   if (PathExists(manifest_path)) {
@@ -920,10 +951,14 @@ std::optional<std::string> Aof::LoadAndOpen() {
 std::optional<std::string> LoadAof(Engine& engine) { return engine.aof().LoadAndOpen(); }
 
 void CloseAof(Engine& engine) {
-  std::lock_guard lk(engine.mu());
-  if (!engine.aof().is_open()) return;
-  EMBER_LOG(kNotice, "Writing and fsyncing the AOF before exit");
-  engine.aof().Close();
+  {
+    std::lock_guard lk(engine.mu());
+    if (engine.aof().is_open()) {
+      EMBER_LOG(kNotice, "Writing and fsyncing the AOF before exit");
+    }
+    engine.aof().Close();
+  }
+  engine.aof().StopRewrite();
 }
 
 // Opens the last incr file of manifest_ for appending, or a new one when there is none.
@@ -932,7 +967,7 @@ std::optional<std::string> Aof::OpenExisting() {
   int64_t last_size = 0;
   if (manifest_.incrs.empty()) {
     int64_t seq = manifest_.incr_seq + 1;
-    if (auto err = CreateIncr(seq, &fd)) return err;
+    if (auto err = CreateIncr(AofIncrName(config_.filename, seq), &fd)) return err;
     AofManifest m = manifest_;
     m.incrs.push_back(AofFileInfo{AofIncrName(config_.filename, seq), seq, AofFileInfo::kIncr});
     m.incr_seq = seq;
@@ -956,12 +991,13 @@ std::optional<std::string> Aof::OpenExisting() {
   int64_t incrs = 0;
   for (const auto& f : manifest_.incrs) incrs += FileSize(dir_ + "/" + f.name);
   incr_size_ = incrs;
+  rewrite_base_size_ = base_size_ + incrs;
   StartLogging(fd, uint64_t(last_size));
   return std::nullopt;
 }
 
-std::optional<std::string> Aof::CreateIncr(int64_t seq, int* fd) {
-  std::string path = dir_ + "/" + AofIncrName(config_.filename, seq);
+std::optional<std::string> Aof::CreateIncr(const std::string& name, int* fd) {
+  std::string path = dir_ + "/" + name;
   *fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
   if (*fd < 0) return "Can't create the AOF file " + path + ": " + Errno(errno);
   return std::nullopt;
@@ -974,56 +1010,26 @@ std::optional<std::string> Aof::PersistManifest(const AofManifest& m) {
   return std::nullopt;
 }
 
-// The whole dataset as an RDB file, written through a temp file: what Redis writes as the base
-// with aof-use-rdb-preamble (with its "aof-base" AUX field). Under the engine lock.
-std::optional<std::string> Aof::WriteRdbBase(const std::string& path) {
-  std::string tmp =
-      path.substr(0, path.rfind('/') + 1) + kTempPrefix + path.substr(path.rfind('/') + 1);
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "can't create " + tmp + ": " + Errno(errno);
-  auto fail = [&](int err) -> std::optional<std::string> {
-    close(fd);
-    unlink(tmp.c_str());
-    return "can't write " + tmp + ": " + Errno(err);
-  };
-  Keyspace& ks = engine_->keyspace();
-  RdbWriter w(/*compress=*/true, /*checksum=*/true);
-  w.Header();
-  w.Aux("redis-ver", kRedisVersion);
-  w.Aux("redis-bits", int64_t(64));
-  w.Aux("ctime", engine_->clock().NowMs() / 1000);
-  w.Aux("used-mem", engine_->UsedMemory());
-  w.Aux("aof-base", int64_t(1));
-  int64_t now = ks.now_ms();
-  bool ok = true;
-  for (int db = 0; db < ks.num_dbs() && ok; ++db) {
-    Db& d = ks.db(db);
-    if (d.size() == 0) continue;
-    w.SelectDb(db);
-    w.ResizeDb(d.size(), d.expires_size());
-    d.ForEach([&](Entry* e) {
-      if (!ok) return;
-      w.Key(e, now);
-      if (w.buffer().size() >= kReadChunk) {
-        ok = WriteAll(fd, w.buffer());
-        w.buffer().clear();
-      }
-    });
-  }
-  if (!ok) return fail(errno);
-  w.Finish();
-  if (!WriteAll(fd, w.buffer()) || SyncFd(fd) != 0) return fail(errno);
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return "can't rename " + tmp + ": " + Errno(err);
-  }
-  return std::nullopt;
+// What Redis writes as a base: an RDB file with its "aof-base" AUX field (aof-use-rdb-preamble
+// yes, following rdbcompression and rdbchecksum), else commands.
+std::unique_ptr<ImageFormat> Aof::BaseFormat() const {
+  if (!config_.use_rdb_preamble) return AofCommandsImage();
+  const Persistence& p = engine_->persistence();
+  return RdbImage(p.compress(), p.checksum(),
+                  {{"redis-ver", kRedisVersion},
+                   {"redis-bits", "64"},
+                   {"ctime", std::to_string(engine_->clock().NowMs() / 1000)},
+                   {"used-mem", std::to_string(engine_->UsedMemory())},
+                   {"aof-base", "1"}});
 }
 
+std::string Aof::BaseName(int64_t seq) const {
+  return AofBaseName(config_.filename, seq, config_.use_rdb_preamble);
+}
+
+// Start-up without an AOF: the dataset is empty (nothing was loaded), so the base is written
+// here and now.
 std::optional<std::string> Aof::OpenFresh() {
-  if (is_open()) return std::nullopt;
   const ServerConfig& cfg = engine_->config();
   std::string dir = cfg.dir + "/" + config_.dirname;
   bool is_dir = false;
@@ -1033,50 +1039,306 @@ std::optional<std::string> Aof::OpenFresh() {
     return "Can't create the AOF directory " + dir + ": " + Errno(errno);
   }
   dir_ = dir;
-  // An earlier AOF in the directory: its seqs go on, its files go once the new manifest is in.
-  AofManifest old;
-  std::string text;
-  std::string manifest_path = dir + "/" + AofManifestName(config_.filename);
-  if (PathExists(manifest_path) && !ReadWholeFile(manifest_path, &text)) {
-    if (AofManifest::Parse(text, &old)) old = AofManifest{};
-  }
   AofManifest m;
-  int64_t base_seq = old.base_seq + 1;
-  int64_t incr_seq = old.incr_seq + 1;
-  m.base = AofFileInfo{AofBaseName(config_.filename, base_seq, true), base_seq, AofFileInfo::kBase};
-  m.base_seq = base_seq;
-  m.incrs.push_back(
-      AofFileInfo{AofIncrName(config_.filename, incr_seq), incr_seq, AofFileInfo::kIncr});
-  m.incr_seq = incr_seq;
-  std::string base_path = dir + "/" + m.base->name;
-  std::string incr_path = dir + "/" + m.incrs[0].name;
-  if (auto err = WriteRdbBase(base_path)) return "Can't write the AOF base file: " + *err;
-  int fd;
-  if (auto err = CreateIncr(incr_seq, &fd)) {
-    unlink(base_path.c_str());
-    return err;
+  m.base = AofFileInfo{BaseName(1), 1, AofFileInfo::kBase};
+  m.base_seq = 1;
+  m.incrs.push_back(AofFileInfo{AofIncrName(config_.filename, 1), 1, AofFileInfo::kIncr});
+  m.incr_seq = 1;
+  AtomicFile base(dir + "/" + m.base->name);
+  auto format = BaseFormat();
+  if (!base.Open() ||
+      !WriteImage(&engine_->keyspace(), format.get(),
+                  [&](std::string bytes) { return base.Write(bytes); }) ||
+      !base.Commit()) {
+    return "Can't write the AOF base file: " + base.error();
   }
+  int fd;
+  if (auto err = CreateIncr(m.incrs[0].name, &fd)) return err;
   if (auto err = PersistManifest(m)) {
     close(fd);
-    unlink(base_path.c_str());
-    unlink(incr_path.c_str());
     return err;
   }
-  EMBER_LOG(kNotice, "Creating AOF base file %s", m.base->name.c_str());
-  EMBER_LOG(kNotice, "Creating AOF incr file %s", m.incrs[0].name.c_str());
-  std::vector<std::string> obsolete;
-  if (old.base) obsolete.push_back(old.base->name);
-  for (const auto& f : old.history) obsolete.push_back(f.name);
-  for (const auto& f : old.incrs) obsolete.push_back(f.name);
-  for (const auto& name : obsolete) {
-    if (name != m.base->name && name != m.incrs[0].name) unlink((dir + "/" + name).c_str());
-  }
-  SyncDir(dir);
+  EMBER_LOG(kNotice, "Creating AOF base file %s on server start", m.base->name.c_str());
+  EMBER_LOG(kNotice, "Creating AOF incr file %s on server start", m.incrs[0].name.c_str());
   manifest_ = m;
-  base_size_ = FileSize(base_path);
+  base_size_ = FileSize(dir + "/" + m.base->name);
   incr_size_ = 0;
+  rewrite_base_size_ = base_size_;
   StartLogging(fd, 0);
   return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aof: rewriting
+
+// The new base of a rewrite: a file whose publication also switches the manifest, and which
+// frees the files the switch dropped on the job's thread, without the lock.
+class RewriteSink : public AtomicFile {
+ public:
+  RewriteSink(Aof* aof, std::string path) : AtomicFile(std::move(path)), aof_(aof) {}
+  ~RewriteSink() override {
+    if (old_incr_fd_ >= 0) close(old_incr_fd_);
+    for (int fd : doomed_) close(fd);
+  }
+
+  // The incr file the log left when the rewrite started.
+  void set_old_incr(int fd) { old_incr_fd_ = fd; }
+
+  bool Write(std::string_view bytes) override {
+    // The incr file the log left at the start is complete: make it durable (it precedes the
+    // new incr file in the manifest) and let it go, as Redis does in the background.
+    if (old_incr_fd_ >= 0) {
+      SyncFd(old_incr_fd_);
+      close(old_incr_fd_);
+      old_incr_fd_ = -1;
+    }
+    return AtomicFile::Write(bytes);
+  }
+
+  bool Publish() override {
+    if (!AtomicFile::Publish()) return false;
+    if (auto err = aof_->FinishRewrite(&doomed_)) {
+      error_ = *err;
+      unlink(path().c_str());
+      return false;
+    }
+    return true;
+  }
+
+  const std::string& error() const override {
+    return error_.empty() ? AtomicFile::error() : error_;
+  }
+
+ private:
+  Aof* aof_;
+  int old_incr_fd_ = -1;
+  std::vector<int> doomed_;
+  std::string error_;
+};
+
+bool Aof::rewrite_in_progress() const { return rewrite_ && rewrite_->running(); }
+
+Aof::RewriteStart Aof::BgRewrite() {
+  if (rewrite_in_progress()) return RewriteStart::kInProgress;
+  if (rewrite_ && rewrite_->over()) CollectRewrite();
+  if (rewrite_ || engine_->persistence().job_active()) {
+    rewrite_scheduled_ = true;
+    return RewriteStart::kScheduled;
+  }
+  if (auto err = StartRewrite(awaiting_base_)) {
+    EMBER_LOG(kWarning, "Can't rewrite the append only file in background: %s", err->c_str());
+    return RewriteStart::kFailed;
+  }
+  return RewriteStart::kStarted;
+}
+
+std::optional<std::string> Aof::StartRewrite(bool enabling) {
+  const ServerConfig& cfg = engine_->config();
+  std::string dir = cfg.dir + "/" + config_.dirname;
+  bool is_dir = false;
+  if (PathExists(dir, &is_dir)) {
+    if (!is_dir) return "The AOF directory " + dir + " exists and is not a directory";
+  } else if (mkdir(dir.c_str(), 0755) != 0) {
+    return "Can't create the AOF directory " + dir + ": " + Errno(errno);
+  }
+  // Retrying the rewrite that switches the log on: the log restarts with the new snapshot.
+  if (enabling) Close();
+  RewritePlan plan;
+  plan.dir = dir;
+  plan.enabling = enabling;
+  if (is_open()) {
+    plan.before = manifest_;
+  } else {
+    // The AOF on disk, if any: its seqs go on and its files go once the new base is in.
+    std::string text;
+    std::string path = dir + "/" + AofManifestName(config_.filename);
+    if (!PathExists(path) || ReadWholeFile(path, &text) || AofManifest::Parse(text, &plan.before)) {
+      plan.before = AofManifest{};
+    }
+  }
+  int64_t base_seq = plan.before.base_seq + 1;
+  plan.base = AofFileInfo{BaseName(base_seq), base_seq, AofFileInfo::kBase};
+  auto sink = std::make_unique<RewriteSink>(this, dir + "/" + plan.base.name);
+  if (!sink->Open()) return sink->error();
+
+  int new_fd = -1;
+  if (is_open()) {
+    // Everything logged so far goes to the current incr file; from now on, to a new one that
+    // the manifest lists at once, so a crash mid-rewrite still loads everything.
+    Flush(policy() == AofFsync::kAlways);
+    {
+      // Bytes that failed to reach the file are in the snapshot: they must not go to the new
+      // incr file too. Wait until the log can be written.
+      std::lock_guard w(write_mu_);
+      if (!carry_.empty()) return "the AOF can't be written at the moment";
+    }
+    int64_t seq = manifest_.incr_seq + 1;
+    AofManifest m = manifest_;
+    m.incrs.push_back(AofFileInfo{AofIncrName(config_.filename, seq), seq, AofFileInfo::kIncr});
+    m.incr_seq = seq;
+    if (auto err = CreateIncr(m.incrs.back().name, &new_fd)) return err;
+    if (auto err = PersistManifest(m)) {
+      close(new_fd);
+      unlink((dir_ + "/" + m.incrs.back().name).c_str());
+      return err;
+    }
+    plan.first_kept_incr = seq;
+    manifest_ = m;
+    int old_fd;
+    {
+      std::lock_guard w(write_mu_);
+      std::lock_guard f(fsync_mu_);
+      old_fd = fd_;
+      fd_ = new_fd;
+      file_size_ = 0;
+    }
+    sink->set_old_incr(old_fd);
+    selected_db_ = -1;  // the new file starts with a SELECT
+    EMBER_LOG(kNotice, "Creating AOF incr file %s on background rewrite",
+              m.incrs.back().name.c_str());
+  } else if (enabling) {
+    // The log starts now, into a file no manifest lists until the base is in (as Redis's
+    // temp-<appendfilename>.incr).
+    dir_ = dir;
+    plan.temp_incr = StrCat(kTempPrefix, config_.filename, ".incr");
+    if (auto err = CreateIncr(plan.temp_incr, &new_fd)) return err;
+    EMBER_LOG(kNotice, "Creating AOF incr file %s on background rewrite", plan.temp_incr.c_str());
+  }
+  plan_ = std::move(plan);
+  rewrite_started_ms_ = engine_->clock().NowMs();
+  // The same instant: the snapshot's point in time is where the new incr file starts.
+  rewrite_ = std::make_unique<SnapshotJob>(engine_->mu(), &engine_->keyspace(), BaseFormat(),
+                                           std::move(sink));
+  if (enabling) {
+    manifest_ = plan_.before;
+    StartLogging(new_fd, 0);
+    awaiting_base_ = true;
+  }
+  EMBER_LOG(kNotice, "Background append only file rewriting started");
+  return std::nullopt;
+}
+
+std::optional<std::string> Aof::FinishRewrite(std::vector<int>* doomed) {
+  const RewritePlan& plan = plan_;
+  AofManifest m;
+  m.base = plan.base;
+  m.base_seq = plan.base.seq;
+  m.incr_seq = plan.before.incr_seq;
+  std::string old_dir = dir_;
+  dir_ = plan.dir;  // PersistManifest writes there
+  if (plan.enabling) {
+    int64_t seq = plan.before.incr_seq + 1;
+    AofFileInfo incr{AofIncrName(config_.filename, seq), seq, AofFileInfo::kIncr};
+    if (rename((plan.dir + "/" + plan.temp_incr).c_str(), (plan.dir + "/" + incr.name).c_str())) {
+      return "Can't rename " + plan.temp_incr + " to " + incr.name + ": " + Errno(errno);
+    }
+    m.incrs.push_back(incr);
+    m.incr_seq = seq;
+    awaiting_base_ = false;
+  } else if (is_open()) {
+    for (const auto& f : manifest_.incrs) {
+      if (f.seq >= plan.first_kept_incr) m.incrs.push_back(f);
+    }
+    m.incr_seq = manifest_.incr_seq;
+  }
+  if (auto err = PersistManifest(m)) {
+    dir_ = old_dir;
+    return err;
+  }
+  std::vector<std::string> dropped;
+  if (plan.before.base) dropped.push_back(plan.before.base->name);
+  for (const auto& f : plan.before.history) dropped.push_back(f.name);
+  for (const auto& f : plan.before.incrs) {
+    if (!plan.first_kept_incr || f.seq < plan.first_kept_incr) dropped.push_back(f.name);
+  }
+  for (const auto& name : dropped) {
+    if (name == m.base->name) continue;
+    std::string path = plan.dir + "/" + name;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (unlink(path.c_str()) == 0) {
+      EMBER_LOG(kNotice, "Removing the history file %s", name.c_str());
+    }
+    if (fd >= 0) doomed->push_back(fd);
+  }
+  SyncDir(plan.dir);
+  if (is_open()) manifest_ = m;
+  base_size_ = FileSize(plan.dir + "/" + m.base->name);
+  int64_t incrs = 0;
+  for (const auto& f : m.incrs) incrs += FileSize(plan.dir + "/" + f.name);
+  incr_size_ = incrs;
+  rewrite_base_size_ = base_size_ + incrs;
+  return std::nullopt;
+}
+
+void Aof::CollectRewrite() {
+  rewrite_->Join();  // over: the thread is exiting
+  bool ok = rewrite_->ok(), aborted = rewrite_->aborted();
+  std::string error = rewrite_->error();
+  rewrite_.reset();
+  if (aborted) return;
+  int64_t now = engine_->clock().NowMs();
+  last_rewrite_time_s_ = (now - rewrite_started_ms_) / 1000;
+  last_rewrite_ok_ = ok;
+  if (ok) {
+    ++rewrites_;
+    rewrite_failures_ = 0;
+    EMBER_LOG(kNotice, "Background AOF rewrite finished successfully");
+    return;
+  }
+  ++rewrite_failures_;
+  EMBER_LOG(kWarning, "Background AOF rewrite failed: %s", error.c_str());
+  // As Redis: after three failures in a row, automatic rewrites wait, 1 minute then doubling
+  // up to an hour.
+  if (rewrite_failures_ >= 3) {
+    int64_t minutes =
+        std::min<int64_t>(60, int64_t(1) << std::min<int64_t>(6, rewrite_failures_ - 3));
+    next_auto_rewrite_ms_ = now + minutes * 60'000;
+    EMBER_LOG(kWarning, "Background AOF rewrite has repeatedly failed, will retry in %lld minutes",
+              (long long)minutes);
+  }
+  // appendonly yes waits for a base: try again.
+  if (awaiting_base_) rewrite_scheduled_ = true;
+}
+
+void Aof::RestartRewrite() {
+  if (!rewrite_in_progress()) return;
+  rewrite_->Abort();
+  rewrite_scheduled_ = true;
+}
+
+void Aof::Cron() {
+  if (rewrite_) {
+    if (!rewrite_->over()) return;
+    CollectRewrite();
+  }
+  if (engine_->persistence().job_active()) return;  // one background job at a time
+  if (rewrite_scheduled_) {
+    rewrite_scheduled_ = false;
+    BgRewrite();
+    return;
+  }
+  int64_t perc = config_.rewrite_percentage.load();
+  int64_t size = base_size_.load() + incr_size_.load();
+  int64_t now = engine_->clock().NowMs();
+  if (!is_open() || perc <= 0 || size <= config_.rewrite_min_size.load() ||
+      now < next_auto_rewrite_ms_) {
+    return;
+  }
+  int64_t base = rewrite_base_size_ > 0 ? rewrite_base_size_ : 1;
+  int64_t growth = size * 100 / base - 100;
+  if (growth < perc) return;
+  EMBER_LOG(kNotice, "Starting automatic rewriting of AOF on %lld%% growth", (long long)growth);
+  BgRewrite();
+}
+
+void Aof::StopRewrite() {
+  SnapshotJob* job;
+  {
+    std::lock_guard lk(engine_->mu());
+    if (rewrite_in_progress()) rewrite_->Abort();
+    job = rewrite_.get();
+  }
+  if (job != nullptr) job->Join();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1106,6 +1368,9 @@ void Aof::StartLogging(int fd, uint64_t file_size) {
 }
 
 void Aof::Close() {
+  // As Redis kills the rewriting child when the AOF goes off.
+  if (rewrite_in_progress()) rewrite_->Abort();
+  awaiting_base_ = false;
   if (!is_open()) return;
   StopFlusher();
   Flush(true);
@@ -1329,19 +1594,23 @@ void Aof::AppendInfo(std::string* out) const {
   bool open = is_open();
   bool failing = write_failing_.load() || fsync_failing_.load();
   field("aof_enabled", enabled() ? "1" : "0");  // on while it loads, too, as in Redis
-  field("aof_rewrite_in_progress", "0");
-  field("aof_rewrite_scheduled", "0");
-  field("aof_last_rewrite_time_sec", "-1");
-  field("aof_current_rewrite_time_sec", "-1");
-  field("aof_last_bgrewrite_status", "ok");
-  field("aof_rewrites", "0");
-  field("aof_rewrites_consecutive_failures", "0");
+  // Until Cron has collected a finished rewrite, as Redis until it reaps the child.
+  bool running = rewrite_ && !rewrite_->aborted();
+  int64_t now = engine_->clock().NowMs();
+  field("aof_rewrite_in_progress", running ? "1" : "0");
+  field("aof_rewrite_scheduled", rewrite_scheduled_ ? "1" : "0");
+  field("aof_last_rewrite_time_sec", std::to_string(last_rewrite_time_s_));
+  field("aof_current_rewrite_time_sec",
+        std::to_string(running ? (now - rewrite_started_ms_) / 1000 : -1));
+  field("aof_last_bgrewrite_status", last_rewrite_ok_ ? "ok" : "err");
+  field("aof_rewrites", std::to_string(rewrites_));
+  field("aof_rewrites_consecutive_failures", std::to_string(rewrite_failures_));
   field("aof_last_write_status", failing ? "err" : "ok");
   field("aof_last_cow_size", "0");
   if (!open) return;
   field("aof_current_size", std::to_string(base_size_.load() + incr_size_.load()));
   field("aof_base_size", std::to_string(base_size_.load()));
-  field("aof_pending_rewrite", "0");
+  field("aof_pending_rewrite", rewrite_scheduled_ ? "1" : "0");
   field("aof_buffer_length", std::to_string(appended_.load() - written_.load()));
   field("aof_pending_bio_fsync", fsync_in_progress_.load() ? "1" : "0");
   field("aof_delayed_fsync", "0");

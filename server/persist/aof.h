@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -20,6 +21,8 @@ namespace ember {
 class ConfigTable;
 class Engine;
 class Entry;
+class ImageFormat;
+class SnapshotJob;
 struct RestoreLimits;
 
 // The append-only file, in Redis 7.0's multi-part layout:
@@ -34,9 +37,12 @@ struct RestoreLimits;
 // base first. Loading replays the base, then every incr file through the engine's dispatcher.
 // Redis 7.0 reads Ember's directory and Ember reads Redis's (tests/integration/test_aof.py).
 //
-// Phase 1: no rewrite. A new base is only written when the AOF starts from nothing (first start
-// with appendonly yes, or CONFIG SET appendonly yes), synchronously under the engine lock, in
-// RDB form (aof-use-rdb-preamble is stored for the rewrite); see README "Persistence".
+// Rewriting (BGREWRITEAOF, auto-aof-rewrite-*, CONFIG SET appendonly yes): at one instant,
+// under the engine lock, the log moves on to a new incr file (listed in the manifest at once)
+// and a Snapshot of the dataset starts; a SnapshotJob writes it in the background as the new
+// base, in RDB form (aof-use-rdb-preamble yes) or as commands. Once the base is complete and
+// fsynced, the manifest is switched to it and the incr files from before the instant, and the
+// old base, are removed. A crash at any point leaves a manifest that loads the whole dataset.
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -51,10 +57,10 @@ struct AofConfig {
   std::atomic<int> fsync{int(AofFsync::kEverysec)};
   std::atomic<bool> load_truncated{true};             // aof-load-truncated
   std::atomic<bool> timestamps{false};                // aof-timestamp-enabled
-  std::atomic<bool> use_rdb_preamble{true};           // aof-use-rdb-preamble (phase 2)
-  std::atomic<bool> rewrite_incremental_fsync{true};  // aof-rewrite-incremental-fsync (phase 2)
-  std::atomic<int64_t> rewrite_percentage{100};       // auto-aof-rewrite-percentage (phase 2)
-  std::atomic<int64_t> rewrite_min_size{64LL << 20};  // auto-aof-rewrite-min-size (phase 2)
+  std::atomic<bool> use_rdb_preamble{true};           // aof-use-rdb-preamble
+  std::atomic<bool> rewrite_incremental_fsync{true};  // aof-rewrite-incremental-fsync (accepted)
+  std::atomic<int64_t> rewrite_percentage{100};       // auto-aof-rewrite-percentage
+  std::atomic<int64_t> rewrite_min_size{64LL << 20};  // auto-aof-rewrite-min-size
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -176,11 +182,27 @@ class Aof : public JournalSink {
 
   // Start-up with appendonly yes (see LoadAof).
   std::optional<std::string> LoadAndOpen();
-  // Starts a fresh AOF from the current dataset (a new base and incr file, a manifest listing
-  // only them; older files are removed). Under the engine lock.
-  std::optional<std::string> OpenFresh();
-  // Writes and fsyncs what is pending and closes the file; the log stops. Under the engine lock.
+  // Writes and fsyncs what is pending and closes the file; the log stops and a rewrite in
+  // progress is abandoned. Under the engine lock.
   void Close();
+
+  // ---- Rewriting, under the engine lock
+
+  enum class RewriteStart { kStarted, kInProgress, kScheduled, kFailed };
+  // BGREWRITEAOF. Scheduled while a BGSAVE runs. With appendonly no the directory gets just a
+  // new base, as in Redis 7.0.
+  RewriteStart BgRewrite();
+  // A rewrite's thread still runs (possibly winding down after an abort).
+  bool rewrite_active() const { return rewrite_ != nullptr; }
+  bool rewrite_in_progress() const;
+  bool rewrite_scheduled() const { return rewrite_scheduled_; }
+  // FLUSHALL: the rewrite in progress is dropped (the snapshot would otherwise have to save the
+  // whole dataset before it goes) and a new one, of the empty dataset, is scheduled.
+  void RestartRewrite();
+  // Collects a finished rewrite; starts a scheduled one, or one that auto-aof-rewrite-* asks for.
+  void Cron();
+  // Abandons a rewrite and waits for its thread: without the lock (shut-down).
+  void StopRewrite();
 
   // JournalSink, under the engine lock.
   void Append(int db, std::span<const std::string_view> effect, std::string_view resp) override;
@@ -215,11 +237,22 @@ class Aof : public JournalSink {
   bool FlushForTest();
 
  private:
+  friend class RewriteSink;
+
   std::optional<std::string> ApplyAppendonly(bool on);
   std::optional<std::string> OpenExisting();
-  std::optional<std::string> CreateIncr(int64_t seq, int* fd);
+  // A new AOF from nothing at start-up (the dataset is empty): base, incr, manifest.
+  std::optional<std::string> OpenFresh();
+  std::optional<std::string> CreateIncr(const std::string& name, int* fd);
   std::optional<std::string> PersistManifest(const AofManifest& m);
-  std::optional<std::string> WriteRdbBase(const std::string& path);
+  std::unique_ptr<ImageFormat> BaseFormat() const;
+  std::string BaseName(int64_t seq) const;
+  // Starts a rewrite; `enabling`: the log is being switched on and starts with it.
+  std::optional<std::string> StartRewrite(bool enabling);
+  // The job's Publish, under the lock: switches the manifest to the new base. Files dropped
+  // are unlinked; their descriptors go to `doomed` so the job's thread frees them.
+  std::optional<std::string> FinishRewrite(std::vector<int>* doomed);
+  void CollectRewrite();
   void StartLogging(int fd, uint64_t file_size);
   void StartFlusher();
   void StopFlusher();
@@ -274,6 +307,28 @@ class Aof : public JournalSink {
   std::atomic<int> last_errno_{0};
   std::atomic<bool> fsync_in_progress_{false};
   int64_t last_error_log_s_ = 0;  // under write_mu_
+
+  // Rewriting (under the engine lock).
+  std::unique_ptr<SnapshotJob> rewrite_;
+  struct RewritePlan {
+    std::string dir;
+    AofManifest before;       // the manifest at the start (its files go once the base is in)
+    AofFileInfo base;         // the new base
+    int64_t first_kept_incr;  // incr files from this seq on stay (0: none, the log is off)
+    bool enabling = false;    // the log started with this rewrite, into temp_incr
+    std::string temp_incr;
+  } plan_;
+  bool rewrite_scheduled_ = false;
+  int64_t rewrite_started_ms_ = 0;
+  int64_t last_rewrite_time_s_ = -1;
+  bool last_rewrite_ok_ = true;
+  uint64_t rewrites_ = 0;
+  int64_t rewrite_failures_ = 0;  // consecutive
+  int64_t next_auto_rewrite_ms_ = 0;
+  int64_t rewrite_base_size_ = 0;  // aof_current_size after the last rewrite or load
+  // appendonly is on but the AOF on disk does not have it yet: the next rewrite switches the
+  // log on (and restarts it, if it was logging into plan_.temp_incr).
+  bool awaiting_base_ = false;
 };
 
 // Start-up with appendonly yes, for server/main.cc: loads the AOF directory (manifest, base,

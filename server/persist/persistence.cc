@@ -2,13 +2,12 @@
 
 #include <sys/stat.h>
 
-#include <chrono>
 #include <mutex>
-#include <thread>
 
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/engine.h"
+#include "server/persist/aof.h"
 #include "server/persist/rdb.h"
 #include "server/persist/snapshot.h"
 
@@ -104,13 +103,10 @@ bool Persistence::Save(std::string* error, bool count_as_saved) {
   AtomicFile file(Path());
   bool ok = file.Open();
   if (ok) {
-    Snapshot snap(&engine_->keyspace(), RdbImage(compress_, checksum_, AuxFields()));
-    bool done = false;
-    while (ok && !done) {
-      done = snap.Step(SIZE_MAX);
-      ok = file.Write(snap.TakeBytes());
-    }
-    ok = ok && file.Commit();
+    auto format = RdbImage(compress_, checksum_, AuxFields());
+    ok = WriteImage(&engine_->keyspace(), format.get(),
+                    [&](std::string bytes) { return file.Write(bytes); }) &&
+         file.Commit();
   }
   if (!ok) {
     EMBER_LOG(kWarning, "%s", file.error().c_str());
@@ -125,18 +121,18 @@ bool Persistence::Save(std::string* error, bool count_as_saved) {
   return true;
 }
 
+bool Persistence::bgsave_in_progress() const { return bg_ && bg_->running(); }
+
 Persistence::BgStart Persistence::BgSave(bool schedule) {
-  // As Redis: SCHEDULE waits out an abandoned save that is still winding down (Redis: another
-  // child), never a running one.
   if (bgsave_in_progress()) return BgStart::kInProgress;
-  if (thread_.joinable() && !bg_done_) {
-    if (!schedule) return BgStart::kInProgress;
+  if (bg_ && bg_->over()) Collect();
+  // As Redis: SCHEDULE waits out another background job (Redis: another child), or an
+  // abandoned save still winding down.
+  bool rewriting = engine_->aof().rewrite_active();
+  if (bg_ || rewriting) {
+    if (!schedule) return rewriting ? BgStart::kBusy : BgStart::kInProgress;
     scheduled_ = true;
     return BgStart::kScheduled;
-  }
-  if (thread_.joinable()) {  // over, not collected by Cron yet
-    thread_.join();
-    Finished();
   }
   auto file = std::make_unique<AtomicFile>(Path());
   last_try_ms_ = engine_->clock().NowMs();
@@ -145,64 +141,26 @@ Persistence::BgStart Persistence::BgSave(bool schedule) {
     last_bgsave_ok_ = false;
     return BgStart::kFailed;
   }
-  bg_snap_ =
-      std::make_unique<Snapshot>(&engine_->keyspace(), RdbImage(compress_, checksum_, AuxFields()));
   bgsave_started_ms_ = last_try_ms_;
   dirty_at_start_ = engine_->journal().dirty();
-  bg_done_ = bg_aborted_ = false;
   EMBER_LOG(kNotice, "Background saving started");
-  thread_ = std::thread(&Persistence::RunBackground, this, std::move(file));
+  bg_ = std::make_unique<SnapshotJob>(engine_->mu(), &engine_->keyspace(),
+                                      RdbImage(compress_, checksum_, AuxFields()), std::move(file));
   return BgStart::kStarted;
 }
 
-// The background save's own thread: slices under the lock, file writes without it.
-void Persistence::RunBackground(std::unique_ptr<AtomicFile> file) {
-  std::mutex& mu = engine_->mu();
-  bool ok = true, done = false;
-  while (ok && !done) {
-    std::string bytes;
-    auto slice_start = std::chrono::steady_clock::now();
-    {
-      std::lock_guard lk(mu);
-      if (bg_aborted_) return Over(false);
-      done = bg_snap_->Step(16384);
-      bytes = bg_snap_->TakeBytes();
-    }
-    auto released = std::chrono::steady_clock::now();
-    ok = file->Write(bytes);
-    // std::mutex is not fair: taken again at once, slices would run back to back while
-    // clients wait. Leaving the lock alone for as long as the slice held it (the write counts)
-    // caps a client's wait at about one slice.
-    auto held = released - slice_start;
-    auto free_so_far = std::chrono::steady_clock::now() - released;
-    if (held > free_so_far) std::this_thread::sleep_for(held - free_so_far);
-  }
-  ok = ok && file->Sync();
-  // The rename happens under the lock, so that a save abandoned meanwhile (SHUTDOWN saves
-  // anew) never replaces a newer file.
-  std::lock_guard lk(mu);
-  if (bg_aborted_) return Over(false);
-  ok = ok && file->Publish();
-  if (!ok) EMBER_LOG(kWarning, "%s", file->error().c_str());
-  Over(ok);
-}
-
-void Persistence::Over(bool ok) {
-  bg_snap_.reset();  // detaches from the keyspace
-  bg_ok_ = ok;
-  bg_done_ = true;
-}
-
 void Persistence::AbortBackground() {
-  if (!bg_snap_) return;
+  if (!bgsave_in_progress()) return;
   EMBER_LOG(kNotice, "Background saving stopped");
-  bg_snap_.reset();
-  bg_aborted_ = true;
+  bg_->Abort();
 }
 
-void Persistence::Finished() {
-  if (bg_aborted_) return;  // not an error, and nothing was saved
-  bool ok = bg_ok_;
+void Persistence::Collect() {
+  bg_->Join();  // over: the thread is exiting
+  bool ok = bg_->ok(), aborted = bg_->aborted();
+  if (!ok && !aborted) EMBER_LOG(kWarning, "%s", bg_->error().c_str());
+  bg_.reset();
+  if (aborted) return;  // not an error, and nothing was saved
   int64_t now = engine_->clock().NowMs();
   last_bgsave_time_s_ = (now - bgsave_started_ms_) / 1000;
   last_bgsave_ok_ = ok;
@@ -217,11 +175,11 @@ void Persistence::Finished() {
 }
 
 void Persistence::Cron() {
-  if (thread_.joinable()) {
-    if (!bg_done_) return;
-    thread_.join();
-    Finished();
+  if (bg_) {
+    if (!bg_->over()) return;
+    Collect();
   }
+  if (engine_->aof().rewrite_active()) return;  // one background job at a time
   if (scheduled_) {
     scheduled_ = false;
     BgSave(false);
@@ -246,12 +204,13 @@ bool Persistence::RefusesWrites() const {
 }
 
 void Persistence::StopBackground() {
-  if (!thread_.joinable()) return;
+  SnapshotJob* job;
   {
     std::lock_guard lk(engine_->mu());
     AbortBackground();
+    job = bg_.get();
   }
-  thread_.join();
+  if (job != nullptr) job->Join();
 }
 
 void Persistence::AppendInfo(std::string* out) const {
@@ -270,7 +229,7 @@ void Persistence::AppendInfo(std::string* out) const {
   field("rdb_changes_since_last_save", std::to_string(engine_->journal().dirty()));
   // Until Cron has collected a finished save, as Redis until it reaps the child: whoever sees
   // 0 here also sees the save's status, LASTSAVE and changes.
-  bool running = bgsave_in_progress() || (thread_.joinable() && !bg_aborted_);
+  bool running = bg_ && !bg_->aborted();
   field("rdb_bgsave_in_progress", running ? "1" : "0");
   field("rdb_last_save_time", std::to_string(lastsave_ms_ / 1000));
   field("rdb_last_bgsave_status", last_bgsave_ok_ ? "ok" : "err");

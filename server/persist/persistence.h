@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -13,13 +12,12 @@
 namespace ember {
 
 class Engine;
-class Snapshot;
-class AtomicFile;
+class SnapshotJob;
 
 // RDB persistence: the `save` rules, SAVE, BGSAVE, the dump loaded at start-up, and the state
-// INFO persistence reports. A background save is a Snapshot (server/persist/snapshot.h) that a
-// thread of its own advances in slices of about a millisecond under the engine lock, writing
-// each slice's bytes out between them without the lock.
+// INFO persistence reports. A background save is a SnapshotJob (server/persist/snapshot.h):
+// a thread of its own advances the snapshot in slices of about a millisecond under the engine
+// lock and writes each slice's bytes out between them without the lock.
 //
 // Unless said otherwise, methods are called under the engine lock.
 class Persistence {
@@ -33,10 +31,13 @@ class Persistence {
   // SAVE: writes the whole image now, holding the lock throughout. False with the reason.
   // `count_as_saved` false leaves rdb_changes_since_last_save alone (FLUSHALL's save).
   bool Save(std::string* error, bool count_as_saved = true);
-  enum class BgStart { kStarted, kInProgress, kScheduled, kFailed };
-  // BGSAVE [SCHEDULE]: with `schedule`, a save asked for while one runs starts after it.
+  enum class BgStart { kStarted, kInProgress, kScheduled, kBusy, kFailed };
+  // BGSAVE [SCHEDULE]: with `schedule`, a save asked for while one runs (or while the AOF is
+  // rewritten: kBusy without it) starts after it.
   BgStart BgSave(bool schedule);
-  bool bgsave_in_progress() const { return bg_snap_ != nullptr; }
+  bool bgsave_in_progress() const;
+  // A background save's thread still runs (possibly winding down after an abort).
+  bool job_active() const { return bg_ != nullptr; }
   // Abandons a running background save, which is not an error (SHUTDOWN and FLUSHALL save
   // synchronously instead, as Redis kills its child).
   void AbortBackground();
@@ -48,6 +49,7 @@ class Persistence {
   bool has_save_rules() const { return !rules_.empty(); }
   // rdbcompression (DUMP follows it too, as in Redis).
   bool compress() const { return compress_.load(std::memory_order_relaxed); }
+  bool checksum() const { return checksum_.load(std::memory_order_relaxed); }
   int64_t lastsave_s() const { return lastsave_ms_ / 1000; }
   // INFO persistence: loading and the rdb_* fields.
   void AppendInfo(std::string* out) const;
@@ -60,15 +62,14 @@ class Persistence {
   bool Load(std::string* error);
   bool loading() const { return loading_.load(std::memory_order_relaxed); }
   // Called before the server accepts clients, so that the first of them already gets -LOADING
-  // (Load() clears it when there is no dump).
+  // (Load() clears it when there is no dump; EndLoading() after the AOF is loaded).
   void BeginLoading() { loading_ = true; }
+  void EndLoading() { loading_ = false; }
 
  private:
   std::string Path() const;
   std::vector<std::pair<std::string, std::string>> AuxFields() const;
-  void RunBackground(std::unique_ptr<AtomicFile> file);
-  void Over(bool ok);  // the thread's end, under the lock
-  void Finished();     // Cron's side: status, LASTSAVE, log
+  void Collect();  // Cron's side of a finished save: status, LASTSAVE, log
 
   Engine* engine_;
   std::string save_text_;                           // the `save` value as given
@@ -83,11 +84,8 @@ class Persistence {
   int64_t bgsave_started_ms_ = 0;
   uint64_t dirty_at_start_ = 0;
   bool scheduled_ = false;
-  // A background save: its snapshot (owned here so it can be abandoned under the lock) and
-  // its thread, which sets bg_done_ (under the lock) when it is over; Cron joins it.
-  std::unique_ptr<Snapshot> bg_snap_;
-  std::thread thread_;
-  bool bg_done_ = false, bg_ok_ = false, bg_aborted_ = false;
+  // A background save, until Cron collects it.
+  std::unique_ptr<SnapshotJob> bg_;
   std::atomic<bool> loading_{false};
   uint64_t load_loaded_ = 0, load_expired_ = 0;
   uint64_t rdb_saves_ = 0;

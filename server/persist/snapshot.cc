@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "server/persist/rdb.h"
@@ -39,6 +40,26 @@ class RdbFormat : public ImageFormat {
 std::unique_ptr<ImageFormat> RdbImage(bool compress, bool checksum,
                                       const std::vector<std::pair<std::string, std::string>>& aux) {
   return std::make_unique<RdbFormat>(compress, checksum, aux);
+}
+
+bool WriteImage(Keyspace* ks, ImageFormat* format, const std::function<bool(std::string)>& out) {
+  constexpr size_t kKeysPerWrite = 1024;
+  int64_t now = ks->now_ms();
+  bool ok = true;
+  size_t keys = 0;
+  for (int db = 0; db < ks->num_dbs() && ok; ++db) {
+    Db& d = ks->db(db);
+    if (d.size() == 0) continue;
+    format->BeginDb(db, d.size(), d.expires_size());
+    d.ForEach([&](Entry* e) {
+      if (!ok) return;
+      format->Key(e, now);
+      if (++keys % kKeysPerWrite == 0) ok = out(format->Take());
+    });
+  }
+  if (!ok) return false;
+  format->Finish();
+  return out(format->Take());
 }
 
 Snapshot::Snapshot(Keyspace* ks, std::unique_ptr<ImageFormat> format)
@@ -112,6 +133,67 @@ bool Snapshot::Step(size_t budget) {
   format_->Finish();
   Abandon();
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SnapshotJob
+
+SnapshotJob::SnapshotJob(std::mutex& mu, Keyspace* ks, std::unique_ptr<ImageFormat> format,
+                         std::unique_ptr<ImageSink> sink)
+    : mu_(mu),
+      snap_(std::make_unique<Snapshot>(ks, std::move(format))),
+      sink_(std::move(sink)),
+      thread_(&SnapshotJob::Run, this) {}
+
+SnapshotJob::~SnapshotJob() { Join(); }
+
+void SnapshotJob::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void SnapshotJob::Abort() {
+  if (over_) return;
+  snap_.reset();  // detaches from the keyspace
+  aborted_ = true;
+}
+
+void SnapshotJob::End(bool ok) {
+  snap_.reset();
+  if (!ok && !aborted_) error_ = sink_->error();
+  ok_ = ok && !aborted_;
+}
+
+void SnapshotJob::Run() {
+  bool ok = true, done = false;
+  while (ok && !done) {
+    std::string bytes;
+    auto slice_start = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lk(mu_);
+      if (aborted_) break;
+      done = snap_->Step(16384);
+      bytes = snap_->TakeBytes();
+    }
+    auto released = std::chrono::steady_clock::now();
+    ok = sink_->Write(bytes);
+    // std::mutex is not fair: taken again at once, slices would run back to back while
+    // clients wait. Leaving the lock alone for as long as the slice held it (the write counts)
+    // caps a client's wait at about one slice.
+    auto held = released - slice_start;
+    auto free_so_far = std::chrono::steady_clock::now() - released;
+    if (held > free_so_far) std::this_thread::sleep_for(held - free_so_far);
+  }
+  ok = ok && done && sink_->Sync();
+  {
+    // Publishing happens under the lock, so that a job aborted meanwhile (SHUTDOWN saves anew)
+    // never replaces a newer file.
+    std::lock_guard lk(mu_);
+    ok = ok && !aborted_ && sink_->Publish();
+    End(ok);
+  }
+  sink_.reset();  // without the lock: a sink may free a large replaced file here
+  std::lock_guard lk(mu_);
+  over_ = true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,6 +39,12 @@ std::unique_ptr<ImageFormat> RdbImage(bool compress, bool checksum,
 // when the db changes; SET; RPUSH, SADD, ZADD, HMSET with at most 64 items each; XADD, XSETID,
 // XGROUP CREATE, XCLAIM and XGROUP CREATECONSUMER for streams; then PEXPIREAT. No trailer.
 std::unique_ptr<ImageFormat> AofCommandsImage();
+
+// The whole keyspace as it is now, in one go, handing the bytes to `out` as they are produced
+// (false from `out` stops the walk and returns false). For callers that hold the lock
+// throughout (SAVE, the first AOF base): it touches no snapshot marks, so a background
+// snapshot running meanwhile is not disturbed.
+bool WriteImage(Keyspace* ks, ImageFormat* format, const std::function<bool(std::string)>& out);
 
 // A point-in-time image of the whole keyspace, produced while writes go on, without
 // copying the dataset and without fork.
@@ -88,25 +97,79 @@ class Snapshot : public SnapshotHook {
   bool attached_ = true;
 };
 
+// Where a background snapshot's bytes go (a file for BGSAVE and the AOF rewrite).
+class ImageSink {
+ public:
+  // Runs on the job's thread, without the lock: a sink may free what is slow to free there.
+  virtual ~ImageSink() = default;
+  // Without the lock.
+  virtual bool Write(std::string_view bytes) = 0;
+  // Without the lock, after the last bytes: makes them durable.
+  virtual bool Sync() = 0;
+  // Under the lock, unless the job was aborted: puts the image in place.
+  virtual bool Publish() = 0;
+  virtual const std::string& error() const = 0;
+};
+
+// A Snapshot written to a sink by a thread of its own: slices of about a millisecond under the
+// engine lock, each slice's bytes written out between them without it. One runs at a time
+// (the keyspace has one SnapshotHook): BGSAVE and BGREWRITEAOF wait for each other.
+//
+// Under the engine lock unless said otherwise.
+class SnapshotJob {
+ public:
+  // Fixes the point in time (the keyspace as it is now) and starts the thread.
+  SnapshotJob(std::mutex& mu, Keyspace* ks, std::unique_ptr<ImageFormat> format,
+              std::unique_ptr<ImageSink> sink);
+  // Waits for the thread: never under the lock.
+  ~SnapshotJob();
+  SnapshotJob(const SnapshotJob&) = delete;
+  SnapshotJob& operator=(const SnapshotJob&) = delete;
+
+  // Stops early: the keyspace no longer calls the snapshot at once, the sink is not published.
+  void Abort();
+  // The snapshot is still being taken (not over, not aborted).
+  bool running() const { return snap_ != nullptr; }
+  // The thread's work is over (done, failed or aborted): Join() returns at once.
+  bool over() const { return over_; }
+  bool ok() const { return ok_; }
+  bool aborted() const { return aborted_; }
+  const std::string& error() const { return error_; }
+  // Waits for the thread to exit. Called without the lock, or once over().
+  void Join();
+
+ private:
+  void Run();
+  void End(bool ok);  // under the lock
+
+  std::mutex& mu_;
+  std::unique_ptr<Snapshot> snap_;
+  std::unique_ptr<ImageSink> sink_;  // the thread's, destroyed on it
+  bool over_ = false, ok_ = false, aborted_ = false;
+  std::string error_;
+  std::thread thread_;
+};
+
 // A file written under a temporary name, fsynced and renamed over `path` on Commit(), so a
 // crash mid-save never leaves a partial file where a complete one is expected.
-class AtomicFile {
+class AtomicFile : public ImageSink {
  public:
   explicit AtomicFile(std::string path);
-  ~AtomicFile();  // an uncommitted file is removed
+  ~AtomicFile() override;  // an uncommitted file is removed
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   // False, with error(), when the temporary file cannot be created or written.
   bool Open();
-  bool Write(std::string_view bytes);
+  bool Write(std::string_view bytes) override;
   // Sync() makes the bytes durable; Publish() renames the file into place. Commit() does both.
   // A file replaced by Publish() is freed by the destructor, not by the rename: freeing a
   // large file's blocks takes a while, and Publish() may run under the engine lock.
-  bool Sync();
-  bool Publish();
+  bool Sync() override;
+  bool Publish() override;
   bool Commit() { return Sync() && Publish(); }
-  const std::string& error() const { return error_; }
+  const std::string& error() const override { return error_; }
+  const std::string& path() const { return path_; }
 
  private:
   void Fail(const char* what);

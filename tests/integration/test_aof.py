@@ -16,9 +16,14 @@
      raised) the server recovers by itself and nothing acknowledged is lost. With appendfsync
      always the server exits instead of answering the write (as Redis does).
   6. Redis 7.0 and Ember read each other's AOF directories: Ember's directory loaded by
-     redis-server; Redis's (with an RDB base written by BGREWRITEAOF, and with an AOF-format
+     redis-server, also after BGREWRITEAOF with and without aof-use-rdb-preamble; Redis's (with an RDB base written by BGREWRITEAOF, and with an AOF-format
      base from aof-use-rdb-preamble no) loaded by Ember; datasets compared key by key. SKIP of
      this part without redis-server.
+  7. Rewrites under load: 200k keys, four clients writing with appendfsync always, BGREWRITEAOF
+     to the end, a second one killed mid-way with SIGKILL: after a restart every acknowledged
+     write is there, no temp file is left, and a client that connects the moment the port
+     opens gets -LOADING (or the data), never an empty dataset. Then an AOF of 500k commands
+     (written here) replays while a client polls: -LOADING, never a partial dataset.
 
 Usage: test_aof.py EMBER_SERVER EMBER_CHECK_AOF [--redis REDIS_SERVER]
 Exit status 0 on success, 1 on failure.
@@ -395,6 +400,9 @@ def write_errors(args, work):
 # 6. Redis 7.0 <-> Ember
 # --------------------------------------------------------------------------------------------
 
+STARTED = b"+Background append only file rewriting started\r\n"
+
+
 def wait_rewrite(r):
     def done():
         info = r.info("persistence")
@@ -417,6 +425,33 @@ def redis_interop(args, work, ember_dir):
     finally:
         r.stop()
     print(f"  redis-server loads Ember's AOF directory: {len(expected)} keys equal")
+
+    # Ember's directory after BGREWRITEAOF (a base in RDB form, or commands) and more writes.
+    for preamble in ("yes", "no"):
+        d = tempfile.mkdtemp(dir=work)
+        s = ember(args, d, "--aof-use-rdb-preamble", preamble).start()
+        try:
+            fill(s.port)
+            rc = redis.Redis(host="127.0.0.1", port=s.port)
+            eq(s.call("BGREWRITEAOF"), STARTED, "BGREWRITEAOF")
+            wait_rewrite(rc)
+            rc.set("after-rewrite", "1")
+            rc.rpush("l:small", "tail")
+            rc.close()
+            expected = listing(s.port)
+        finally:
+            s.stop()
+        names = sorted(os.listdir(aof_dir(d)))
+        eq(names, ["appendonly.aof.2.base." + ("rdb" if preamble == "yes" else "aof"),
+                   "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"], "Ember's AOF files")
+        r = Proc(args.redis, d, ["--appendonly", "yes", "--save", ""], name="redis").start()
+        try:
+            compare_listings(listing(r.port), expected,
+                             f"redis-server loading Ember's rewritten AOF (preamble {preamble})")
+        finally:
+            r.stop()
+        print(f"  redis-server loads Ember's AOF after BGREWRITEAOF (aof-use-rdb-preamble "
+              f"{preamble}): {len(expected)} keys equal")
 
     # Redis's directories loaded by Ember: an RDB base (BGREWRITEAOF) and incr files; then an
     # AOF-format base (aof-use-rdb-preamble no).
@@ -454,6 +489,154 @@ def redis_interop(args, work, ember_dir):
               f"equal")
 
 
+# --------------------------------------------------------------------------------------------
+# 7. Rewrites under load
+# --------------------------------------------------------------------------------------------
+
+REWRITE_KEYS = 200_000
+LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+def populate(port, n):
+    with RespConnection(port, timeout=30) as c:
+        batch = 1000
+        for at in range(0, n, batch):
+            args = []
+            for i in range(at, min(n, at + batch)):
+                args += [f"key:{i}", f"value:{i}"]
+            c.send_command("MSET", *args)
+        for _ in range(0, n, batch):
+            eq(c.read_reply(), b"+OK\r\n", "MSET")
+
+
+def connect_asap(port, proc, timeout=10):
+    """Connects as soon as the port accepts: a busy loop bounded in tries and time."""
+    started = time.monotonic()
+    for _ in range(1_000_000):
+        try:
+            return RespConnection(port, timeout=10)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() - started > timeout:
+                return None
+    return None
+
+
+def rewrite_under_load(args, work):
+    d = tempfile.mkdtemp(dir=work)
+    s = ember(args, d, "--appendfsync", "always").start()
+    populate(s.port, REWRITE_KEYS)
+    writers = [Writer(s.port, n, 20000, 6.0) for n in range(4)]
+    for w in writers:
+        w.start()
+    rc = redis.Redis(host="127.0.0.1", port=s.port)
+    eq(s.call("BGREWRITEAOF"), STARTED, "BGREWRITEAOF")
+    wait_rewrite(rc)
+    eq(rc.info("persistence")["aof_last_bgrewrite_status"], "ok", "rewrite status")
+    acked_at_first = sum(w.acked for w in writers)
+    eq(s.call("BGREWRITEAOF"), STARTED, "BGREWRITEAOF again")
+    in_progress = rc.info("persistence")["aof_rewrite_in_progress"]
+    rc.close()
+    s.kill9()
+    for w in writers:
+        w.join(timeout=10)
+        check(w.error is None, f"writer {w.n} got {w.error!r}")
+    acked = sum(w.acked for w in writers)
+
+    # The restart: the first client in sees -LOADING or the data, never an empty dataset.
+    port = free_port()
+    log = open(os.path.join(d, "ember-restart.log"), "wb")
+    p = subprocess.Popen([args.ember, "--port", str(port), "--appendonly", "yes"], cwd=d,
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    try:
+        conn = connect_asap(port, p)
+        check(conn is not None, f"no connection after the restart (exit {p.poll()})")
+        with conn:
+            first = conn.call("GET", "key:1")
+            check(first in (LOADING, b"$7\r\nvalue:1\r\n"),
+                  f"GET right after the restart: {first!r}")
+            reply = first
+            deadline = time.monotonic() + 30
+            while reply == LOADING and time.monotonic() < deadline:
+                time.sleep(0.01)  # poll interval of a bounded wait
+                reply = conn.call("GET", "key:1")
+            eq(reply, b"$7\r\nvalue:1\r\n", "GET once loaded")
+            lost = 0
+            for w in writers:
+                keys = [f"w{w.n}:{i}" for i in range(w.acked)]
+                for at in range(0, len(keys), 1000):
+                    conn.send_command("MGET", *keys[at:at + 1000])
+                    lost += conn.read_reply().count(b"$-1\r\n")
+            eq(lost, 0, f"acknowledged writes lost ({acked} acknowledged)")
+            # Each writer may have had one write logged but not yet answered at the kill.
+            size = int(conn.call("DBSIZE")[1:])
+            check(REWRITE_KEYS + acked <= size <= REWRITE_KEYS + acked + len(writers),
+                  f"DBSIZE {size} after {acked} acknowledged writes")
+            eq(conn.call("BGREWRITEAOF"), STARTED, "BGREWRITEAOF after the restart")
+            rc = redis.Redis(host="127.0.0.1", port=port)
+            wait_rewrite(rc)
+            rc.close()
+        temps = [n for n in os.listdir(aof_dir(d)) if n.startswith("temp-")]
+        eq(temps, [], "temp files left in the AOF directory")
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+    print(f"  rewrites under load: {acked_at_first} writes acknowledged during the first "
+          f"BGREWRITEAOF, SIGKILL with the second one {'running' if in_progress else 'done'}, "
+          f"{acked} acknowledged, 0 lost; -LOADING "
+          f"{'seen' if first == LOADING else 'not seen (loaded before the first probe)'}")
+
+
+def loading_from_aof(args, work):
+    d = tempfile.mkdtemp(dir=work)
+    os.makedirs(aof_dir(d))
+    n = 500_000
+    with open(os.path.join(aof_dir(d), "appendonly.aof.1.incr.aof"), "wb") as f:
+        f.write(resp("SELECT", "0"))
+        for at in range(0, n, 10_000):
+            f.write(b"".join(resp("SET", f"key:{i}", f"value:{i}") for i in range(at, at + 10_000)))
+    with open(os.path.join(aof_dir(d), "appendonly.aof.manifest"), "w") as f:
+        f.write("file appendonly.aof.1.incr.aof seq 1 type i\n")
+    port = free_port()
+    log = open(os.path.join(d, "ember.log"), "wb")
+    p = subprocess.Popen([args.ember, "--port", str(port), "--appendonly", "yes"], cwd=d,
+                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    replies = {}
+    try:
+        conn = connect_asap(port, p)
+        check(conn is not None, f"no connection (exit {p.poll()})")
+        last = b"$%d\r\nvalue:%d\r\n" % (len(f"value:{n - 1}"), n - 1)
+        deadline = time.monotonic() + 60
+        with conn:
+            reply = None
+            while reply != last and time.monotonic() < deadline:
+                reply = conn.call("GET", f"key:{n - 1}")
+                replies[reply] = replies.get(reply, 0) + 1
+                if reply == LOADING:
+                    time.sleep(0.005)  # poll interval of a bounded wait
+            eq(reply, last, "GET of the last key once loaded")
+            eq(conn.call("DBSIZE"), b":%d\r\n" % n, "DBSIZE")
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=5)
+    eq(sorted(replies), sorted(r for r in (LOADING, last) if r in replies),
+       "replies while the AOF loads (only -LOADING, then the value)")
+    check(LOADING in replies, "-LOADING was never seen while 500k commands were replayed")
+    print(f"  loading an AOF of {n} commands: {replies.get(LOADING, 0)} polls got -LOADING, "
+          f"then the data")
+
+
 def run(args):
     work = tempfile.mkdtemp(prefix="ember-it-aof-")
     try:
@@ -462,6 +645,8 @@ def run(args):
         crash_under_load(args, work, "everysec")
         truncated_and_corrupt(args, work)
         write_errors(args, work)
+        rewrite_under_load(args, work)
+        loading_from_aof(args, work)
         if args.redis and os.access(args.redis, os.X_OK):
             redis_interop(args, work, ember_dir)
         else:

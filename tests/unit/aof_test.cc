@@ -9,7 +9,9 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <thread>
 
 #include "server/types/dump.h"
 #include "tests/tools/rdb_text.h"
@@ -142,6 +144,30 @@ class AofTest : public EngineTest {
     std::filesystem::remove_all(dir_);
   }
 
+  // CONFIG SET appendonly yes, and the rewrite that starts the AOF done.
+  std::string EnableAof() {
+    std::string reply = Run({"CONFIG", "SET", "appendonly", "yes"});
+    WaitForRewrite(engine_);
+    return reply;
+  }
+
+  // Runs the persistence crons until no BGSAVE or rewrite runs or is scheduled (bounded).
+  static void WaitForRewrite(Engine& e) {
+    for (int i = 0; i < 10000; ++i) {
+      {
+        std::lock_guard lk(e.mu());
+        e.persistence().Cron();
+        e.aof().Cron();
+        if (!e.aof().rewrite_active() && !e.aof().rewrite_scheduled() &&
+            !e.persistence().job_active()) {
+          return;
+        }
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+    ADD_FAILURE() << "the background jobs did not finish in 10 s";
+  }
+
   std::string AofDir() const { return dir_ + "/appendonlydir"; }
   std::string Incr(int seq = 1) const {
     return AofDir() + "/appendonly.aof." + std::to_string(seq) + ".incr.aof";
@@ -202,11 +228,25 @@ class AofTest : public EngineTest {
     return out;
   }
 
-  static std::vector<std::string> Listing(Engine& e) {
+  // The dataset, one KeyLine per key, sorted. Without `encodings`, the encoding word is left
+  // out: a key loaded from a base may be encoded differently than the one written by commands
+  // (an appended short string is raw, the same string loaded is embstr), as in Redis.
+  static std::vector<std::string> Listing(Engine& e, bool encodings = true) {
     std::vector<std::string> lines;
     Keyspace& ks = e.keyspace();
     for (int db = 0; db < ks.num_dbs(); ++db) {
-      ks.db(db).ForEach([&](Entry* entry) { lines.push_back(KeyLine(db, entry)); });
+      ks.db(db).ForEach([&](Entry* entry) {
+        std::string line = KeyLine(db, entry);
+        if (!encodings) {
+          // db "key" type encoding ...: the key ends at the first unescaped quote after its first.
+          size_t i = line.find('"') + 1;
+          while (line[i] != '"') i += line[i] == '\\' ? 2 : 1;
+          size_t type_end = line.find(' ', i + 2);
+          size_t enc_end = line.find(' ', type_end + 1);
+          line.erase(type_end, enc_end - type_end);
+        }
+        lines.push_back(std::move(line));
+      });
     }
     std::sort(lines.begin(), lines.end());
     return lines;
@@ -266,7 +306,7 @@ class AofTest : public EngineTest {
 TEST_F(AofTest, TurningOnWritesABaseAnIncrAndAManifestRedisCanRead) {
   EXPECT_EQ(Run({"CONFIG", "GET", "appendonly"}), "[appendonly, no]");
   Run({"SET", "before", "1"});
-  EXPECT_EQ(Run({"CONFIG", "SET", "appendonly", "yes"}), "OK");
+  EXPECT_EQ(EnableAof(), "OK");
   EXPECT_TRUE(engine_.aof().is_open());
   EXPECT_EQ(ReadFile(AofDir() + "/appendonly.aof.manifest"),
             "file appendonly.aof.1.base.rdb seq 1 type b\n"
@@ -279,7 +319,7 @@ TEST_F(AofTest, TurningOnWritesABaseAnIncrAndAManifestRedisCanRead) {
 }
 
 TEST_F(AofTest, SinkWritesEffectsWithSelectWhenTheDbChanges) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   Run({"SET", "b", "2", "EX", "10"});
   Run({"SELECT", "3"});
@@ -295,7 +335,7 @@ TEST_F(AofTest, SinkWritesEffectsWithSelectWhenTheDbChanges) {
 }
 
 TEST_F(AofTest, ExpiredKeysAreLoggedAsDel) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "k", "v", "PX", "50"});
   std::string before = IncrBytes();
   clock_.Advance(100ms);
@@ -305,7 +345,7 @@ TEST_F(AofTest, ExpiredKeysAreLoggedAsDel) {
 
 TEST_F(AofTest, TimestampAnnotationsWhenEnabled) {
   Run({"CONFIG", "SET", "aof-timestamp-enabled", "yes"});
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   Run({"SET", "b", "1"});
   clock_.Advance(2s);
@@ -324,7 +364,7 @@ TEST_F(AofTest, RepliesWaitForACommitThatFsyncsOnlyWithAlways) {
   Aof& aof = engine_.aof();
   EXPECT_EQ(aof.ReplyBarrier(), 0u);  // off: nothing to wait for
   Run({"CONFIG", "SET", "appendfsync", "always"});
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   EXPECT_EQ(aof.ReplyBarrier(), 0u);  // nothing logged yet
   EXPECT_FALSE(aof.Pending());
   EXPECT_FALSE(aof.Commit());
@@ -359,7 +399,7 @@ TEST_F(AofTest, RepliesWaitForACommitThatFsyncsOnlyWithAlways) {
 
 TEST_F(AofTest, TurningOffReleasesHeldRepliesAndTurningOnStartsAFreshBase) {
   Run({"CONFIG", "SET", "appendfsync", "always"});
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   uint64_t barrier = engine_.aof().ReplyBarrier();
   EXPECT_FALSE(engine_.aof().Released(barrier));
@@ -368,7 +408,7 @@ TEST_F(AofTest, TurningOffReleasesHeldRepliesAndTurningOnStartsAFreshBase) {
   EXPECT_FALSE(engine_.aof().is_open());
   EXPECT_EQ(ReadFile(Incr()), Select(0) + Resp({"SET", "a", "1"}));  // flushed on the way out
   Run({"SET", "b", "2"});                                            // not logged
-  EXPECT_EQ(Run({"CONFIG", "SET", "appendonly", "yes"}), "OK");
+  EXPECT_EQ(EnableAof(), "OK");
   EXPECT_EQ(ReadFile(AofDir() + "/appendonly.aof.manifest"),
             "file appendonly.aof.2.base.rdb seq 2 type b\n"
             "file appendonly.aof.2.incr.aof seq 2 type i\n");
@@ -401,7 +441,7 @@ TEST_F(AofTest, ConfigKeys) {
 }
 
 TEST_F(AofTest, WriteErrorsRefuseWritesPingAndExecWithWritesUntilAWriteWorks) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   ASSERT_TRUE(engine_.aof().FlushForTest());
   Run({"MULTI"});
@@ -446,7 +486,7 @@ TEST_F(AofTest, WriteErrorsRefuseWritesPingAndExecWithWritesUntilAWriteWorks) {
 
 TEST_F(AofTest, UnwritableDirectoryRefusesToTurnOn) {
   WriteFile(AofDir(), "a file where the directory should be");
-  EXPECT_EQ(Run({"CONFIG", "SET", "appendonly", "yes"}),
+  EXPECT_EQ(EnableAof(),
             "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn "
             "on AOF. Check server logs.");
   EXPECT_EQ(Run({"CONFIG", "GET", "appendonly"}), "[appendonly, no]");
@@ -458,13 +498,14 @@ TEST_F(AofTest, InfoPersistenceFields) {
   EXPECT_THAT(off, HasSubstr("aof_enabled:0\r\n"));
   EXPECT_THAT(off, HasSubstr("aof_last_write_status:ok\r\n"));
   EXPECT_THAT(off, Not(HasSubstr("aof_current_size")));
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   std::string on = Run({"INFO", "persistence"});
   for (const char* field :
        {"aof_enabled:1", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
-        "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
-        "aof_last_bgrewrite_status:ok", "aof_rewrites:0", "aof_last_write_status:ok",
+        "aof_last_rewrite_time_sec:0", "aof_current_rewrite_time_sec:-1",
+        "aof_last_bgrewrite_status:ok",
+        "aof_rewrites:1",  // the one that turned it on "aof_last_write_status:ok",
         "aof_last_cow_size:0", "aof_pending_rewrite:0",
         "aof_buffer_length:", "aof_pending_bio_fsync:0", "aof_delayed_fsync:0"}) {
     EXPECT_THAT(on, HasSubstr(std::string(field))) << field;
@@ -475,6 +516,216 @@ TEST_F(AofTest, InfoPersistenceFields) {
   std::string size = "aof_current_size:" + std::to_string(base + IncrBytes().size()) + "\r\n";
   EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr(size));
   EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_buffer_length:0\r\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rewriting
+
+class AofRewriteTest : public AofTest {
+ protected:
+  std::string Manifest() { return ReadFile(AofDir() + "/appendonly.aof.manifest"); }
+
+  // BGREWRITEAOF with the lock held across the start and `then` (commands run under the same
+  // lock, before the job's first slice): deterministic interleavings.
+  Aof::RewriteStart StartThen(const std::function<void()>& then = {}) {
+    std::lock_guard lk(engine_.mu());
+    Aof::RewriteStart r = engine_.aof().BgRewrite();
+    if (then) then();
+    return r;
+  }
+
+  // Commands from the fixture's client while the caller holds the lock.
+  std::string Locked(std::vector<std::string> args) {
+    std::vector<std::string_view> views(args.begin(), args.end());
+    std::string out;
+    ReplyBuilder rb(&out);
+    engine_.Execute(client_, CmdArgs(views.data(), views.size()), rb);
+    return Decode(out);
+  }
+
+  void FillMany(int n, const std::string& prefix = "k") {
+    for (int i = 0; i < n; ++i) {
+      std::string k = prefix + std::to_string(i);
+      Run({"SET", k, std::to_string(i)});
+      if (i % 10 == 0) Run({"HSET", "h" + k, "f", "v"});
+    }
+  }
+};
+
+TEST_F(AofRewriteTest, ANewBaseReplacesTheOldFilesAndWritesDuringItGoToTheNewIncr) {
+  EnableAof();
+  FillEveryType();
+  FillMany(20000);
+  ASSERT_EQ(Manifest(),
+            "file appendonly.aof.1.base.rdb seq 1 type b\n"
+            "file appendonly.aof.1.incr.aof seq 1 type i\n");
+  ASSERT_EQ(StartThen([&] {
+              EXPECT_EQ(engine_.aof().BgRewrite(), Aof::RewriteStart::kInProgress);
+              // The new incr file is listed at once: a crash now loads old files, then it.
+              EXPECT_EQ(Manifest(),
+                        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+                        "file appendonly.aof.1.incr.aof seq 1 type i\n"
+                        "file appendonly.aof.2.incr.aof seq 2 type i\n");
+              Locked({"INCR", "k1"});  // before the snapshot saw it
+            }),
+            Aof::RewriteStart::kStarted);
+  EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_rewrite_in_progress:1"));
+  // Writes while the job walks: changes, removals, new keys.
+  for (int i = 0; i < 20000; i += 7) {
+    std::string k = "k" + std::to_string(i);
+    Run({"APPEND", k, "+"});
+    if (i % 3 == 0) Run({"DEL", "hk" + std::to_string(i)});
+    Run({"SET", "new" + std::to_string(i), "x"});
+  }
+  Run({"INCR", "k1"});
+  WaitForRewrite(engine_);
+  EXPECT_EQ(Manifest(),
+            "file appendonly.aof.2.base.rdb seq 2 type b\n"
+            "file appendonly.aof.2.incr.aof seq 2 type i\n");
+  EXPECT_FALSE(std::filesystem::exists(AofDir() + "/appendonly.aof.1.base.rdb"));
+  EXPECT_FALSE(std::filesystem::exists(Incr(1)));
+  std::string info = Run({"INFO", "persistence"});
+  EXPECT_THAT(info, HasSubstr("aof_rewrite_in_progress:0"));
+  EXPECT_THAT(info, HasSubstr("aof_rewrites:2"));
+  EXPECT_THAT(info, HasSubstr("aof_last_bgrewrite_status:ok"));
+  EXPECT_EQ(Run({"GET", "k1"}), "3");
+  auto expected = Listing(engine_, false);
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  auto actual = Listing(*e, false);
+  EXPECT_EQ(actual.size(), expected.size());
+  EXPECT_TRUE(actual == expected) << Diff(actual, expected);
+}
+
+TEST_F(AofRewriteTest, WithoutThePreambleTheBaseIsCommands) {
+  Run({"CONFIG", "SET", "aof-use-rdb-preamble", "no"});
+  FillEveryType();
+  EnableAof();
+  EXPECT_EQ(Manifest(),
+            "file appendonly.aof.1.base.aof seq 1 type b\n"
+            "file appendonly.aof.1.incr.aof seq 1 type i\n");
+  std::string base = ReadFile(AofDir() + "/appendonly.aof.1.base.aof");
+  EXPECT_THAT(base, StartsWith("*2\r\n$6\r\nSELECT\r\n"));
+  Run({"SET", "after", "1"});
+  auto expected = Listing(engine_, false);
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  auto actual = Listing(*e, false);
+  EXPECT_TRUE(actual == expected) << Diff(actual, expected);
+}
+
+TEST_F(AofRewriteTest, AnAbandonedRewriteLeavesAnAofThatLoadsEverything) {
+  EnableAof();
+  FillMany(5000);
+  StartThen([&] { Locked({"SET", "during", "1"}); });
+  Run({"INCR", "k5"});
+  // Restart closes the log, which abandons the rewrite wherever it is.
+  auto expected = Listing(engine_, false);
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  auto actual = Listing(*e, false);
+  EXPECT_TRUE(actual == expected) << Diff(actual, expected);
+  for (const auto& entry : std::filesystem::directory_iterator(AofDir())) {
+    EXPECT_THAT(entry.path().filename().string(), Not(StartsWith("temp-")));
+  }
+}
+
+TEST_F(AofRewriteTest, WithAppendonlyNoTheDirectoryGetsJustABase) {
+  FillMany(100);
+  EXPECT_EQ(Run({"BGREWRITEAOF"}), "Background append only file rewriting started");
+  WaitForRewrite(engine_);
+  EXPECT_EQ(Manifest(), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+  EXPECT_FALSE(engine_.aof().is_open());
+  // Loading it (appendonly yes at start-up) brings the data back and adds an incr file.
+  auto expected = Listing(engine_, false);
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(Listing(*e, false) == expected);
+}
+
+TEST_F(AofRewriteTest, BgsaveAndBgrewriteaofWaitForEachOther) {
+  EnableAof();
+  FillMany(20000);
+  {
+    std::lock_guard lk(engine_.mu());
+    EXPECT_EQ(engine_.aof().BgRewrite(), Aof::RewriteStart::kStarted);
+    EXPECT_EQ(Locked({"BGSAVE"}),
+              "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+              "SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    EXPECT_EQ(Locked({"BGSAVE", "SCHEDULE"}), "Background saving scheduled");
+    EXPECT_EQ(Locked({"BGREWRITEAOF"}),
+              "ERR Background append only file rewriting already in progress");
+  }
+  WaitForRewrite(engine_);
+  // The scheduled BGSAVE starts from the cron once the rewrite is over; a rewrite asked for
+  // meanwhile is scheduled behind it.
+  {
+    std::lock_guard lk(engine_.mu());
+    engine_.persistence().Cron();
+    EXPECT_TRUE(engine_.persistence().bgsave_in_progress());
+    EXPECT_EQ(Locked({"BGREWRITEAOF"}), "Background append only file rewriting scheduled");
+  }
+  WaitForRewrite(engine_);
+  EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_rewrites:3"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/dump.rdb"));
+}
+
+TEST_F(AofRewriteTest, FlushallRestartsTheRewrite) {
+  EnableAof();
+  FillMany(20000);
+  StartThen([&] { Locked({"FLUSHALL"}); });
+  EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_rewrite_scheduled:1"));
+  Run({"SET", "after", "1"});
+  WaitForRewrite(engine_);
+  EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_rewrites:2"));
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(RunOn(*e, {"DBSIZE"}), "1");
+}
+
+TEST_F(AofRewriteTest, AutomaticRewriteOnGrowth) {
+  EnableAof();
+  FillMany(1000);
+  Run({"CONFIG", "SET", "auto-aof-rewrite-min-size", "1kb"});
+  Run({"CONFIG", "SET", "auto-aof-rewrite-percentage", "0"});  // off
+  ASSERT_TRUE(engine_.aof().FlushForTest());
+  {
+    std::lock_guard lk(engine_.mu());
+    engine_.aof().Cron();
+    EXPECT_FALSE(engine_.aof().rewrite_active());
+  }
+  Run({"CONFIG", "SET", "auto-aof-rewrite-percentage", "100"});
+  {
+    std::lock_guard lk(engine_.mu());
+    engine_.aof().Cron();  // the base was of an empty dataset: grown far more than 100%
+    EXPECT_TRUE(engine_.aof().rewrite_active());
+  }
+  WaitForRewrite(engine_);
+  // Now the base holds the data and the incr file is empty: no growth, no rewrite.
+  {
+    std::lock_guard lk(engine_.mu());
+    engine_.aof().Cron();
+    EXPECT_FALSE(engine_.aof().rewrite_active());
+  }
+  EXPECT_THAT(Run({"INFO", "persistence"}), HasSubstr("aof_rewrites:2"));
+}
+
+TEST_F(AofRewriteTest, TurningOnWhileABgsaveRunsWaitsForIt) {
+  FillMany(20000);
+  {
+    std::lock_guard lk(engine_.mu());
+    EXPECT_EQ(Locked({"BGSAVE"}), "Background saving started");
+    EXPECT_EQ(Locked({"CONFIG", "SET", "appendonly", "yes"}), "OK");
+    EXPECT_FALSE(engine_.aof().is_open());
+    EXPECT_TRUE(engine_.aof().rewrite_scheduled());
+  }
+  WaitForRewrite(engine_);
+  EXPECT_TRUE(engine_.aof().is_open());
+  Run({"SET", "after", "1"});
+  auto expected = Listing(engine_, false);
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(Listing(*e, false) == expected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -573,7 +824,7 @@ TEST_F(AofScanTest, CorruptionInTheMiddleGivesItsOffset) {
 
 TEST_F(AofScanTest, RdbPreambleThenCommands) {
   Run({"SET", "from-rdb", "1"});
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   std::string rdb = ReadFile(AofDir() + "/appendonly.aof.1.base.rdb");
   std::vector<std::string> names;
   AofScanResult r = Scan(rdb + Select(0) + Resp({"SET", "tail", "1"}), &names);
@@ -592,7 +843,7 @@ TEST_F(AofScanTest, RdbPreambleThenCommands) {
 // Loading
 
 TEST_F(AofTest, EveryTypeRoundTripsThroughTheLog) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   FillEveryType();
   std::vector<std::string> before = Listing(engine_);
   ASSERT_GE(before.size(), 15u);
@@ -613,7 +864,7 @@ TEST_F(AofTest, EveryTypeRoundTripsThroughTheLog) {
 
 TEST_F(AofTest, BaseTakenWhenTurnedOnIsLoadedBeforeTheIncr) {
   FillEveryType();  // before the AOF exists: it goes into the base
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"HSET", "h:small", "c", "3"});
   // Strings edited in place are raw; loaded from an RDB they are embstr, in Redis as here.
   auto listing = [](Engine& e) {
@@ -632,7 +883,7 @@ TEST_F(AofTest, BaseTakenWhenTurnedOnIsLoadedBeforeTheIncr) {
 }
 
 TEST_F(AofTest, ReplayDoesNotResurrectKeysThatExpiredSince) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "k", "v", "PX", "1000"});
   Run({"APPEND", "k", "+more"});  // logged while k was live
   Run({"RPUSH", "l", "a"});
@@ -649,7 +900,7 @@ TEST_F(AofTest, ReplayDoesNotResurrectKeysThatExpiredSince) {
 }
 
 TEST_F(AofTest, EverythingIsLoadedWhateverMaxmemorySays) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   for (int i = 0; i < 200; ++i) Run({"SET", "k" + std::to_string(i), std::string(1000, 'x')});
   Engine* e = Restart(nullptr, {{"maxmemory", "1"}, {"maxmemory-policy", "noeviction"}});
   ASSERT_NE(e, nullptr);
@@ -659,7 +910,7 @@ TEST_F(AofTest, EverythingIsLoadedWhateverMaxmemorySays) {
 }
 
 TEST_F(AofTest, TruncatedLastCommandLoadsWithTheWarningAndIsCut) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   Run({"SET", "b", "2"});
   std::string bytes = IncrBytes();
@@ -680,7 +931,7 @@ TEST_F(AofTest, TruncatedLastCommandLoadsWithTheWarningAndIsCut) {
 }
 
 TEST_F(AofTest, CorruptionInTheMiddleRefusesToStartNamingFileAndOffset) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   Run({"SET", "a", "1"});
   Run({"SET", "b", "2"});
   std::string bytes = IncrBytes();
@@ -696,7 +947,7 @@ TEST_F(AofTest, CorruptionInTheMiddleRefusesToStartNamingFileAndOffset) {
 }
 
 TEST_F(AofTest, UnknownCommandsAndBadSelectsStopTheLoad) {
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   engine_.aof().Close();
   WriteFile(Incr(), Select(0) + Resp({"SET", "a", "1"}) + Resp({"FROBNICATE", "x"}));
   std::string error;
@@ -717,7 +968,7 @@ TEST_F(AofTest, UnknownCommandsAndBadSelectsStopTheLoad) {
 
 TEST_F(AofTest, AManifestWithoutIncrGetsOneAndAMissingFileIsAnError) {
   Run({"SET", "k", "v"});
-  Run({"CONFIG", "SET", "appendonly", "yes"});
+  EnableAof();
   engine_.aof().Close();
   WriteFile(AofDir() + "/appendonly.aof.manifest", "file appendonly.aof.1.base.rdb seq 1 type b\n");
   std::filesystem::remove(Incr());

@@ -37,6 +37,8 @@ class EngineTest : public ::testing::Test {
     std::string out;
     ReplyBuilder rb(&out);
     rb.SetResp3(client_.resp3);
+    // Background jobs (BGSAVE, BGREWRITEAOF) take the lock too.
+    std::lock_guard lk(engine_.mu());
     engine_.Execute(client_, CmdArgs(views.data(), views.size()), rb);
     return out;
   }
