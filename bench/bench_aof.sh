@@ -42,7 +42,7 @@ echo "== SET with appendonly yes: -c 50, median of $ROUNDS round(s), alternating
 echo "   ember: $EMBER_BIN"
 printf '%-9s %8s %14s %14s %12s\n' appendfsync pipeline "redis req/s" "ember req/s" ember/redis
 for mode in "${MODES[@]}"; do
-  # No automatic rewrite for Redis: Ember has none yet, and this measures the append path.
+  # No automatic rewrite on either side: this measures the append path.
   start redis /usr/bin/redis-server --save '' --appendonly yes --appendfsync "$mode" \
     --auto-aof-rewrite-percentage 0
   RPORT=$PORT
