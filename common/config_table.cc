@@ -99,6 +99,12 @@ void ConfigTable::OnChange(std::string_view name, std::function<void()> fn) {
   hooks_.emplace_back(std::string(name), std::move(fn));
 }
 
+void ConfigTable::MarkProtected(std::string_view name) {
+  for (auto& k : keys_) {
+    if (k.name == name) k.protected_config = true;
+  }
+}
+
 const ConfigTable::Key* ConfigTable::Find(std::string_view name) const {
   for (const auto& k : keys_) {
     if (EqualsNoCase(k.name, name)) return &k;

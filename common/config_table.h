@@ -32,6 +32,8 @@ class ConfigTable {
     Setter set;
     Getter get;
     std::string default_value;
+    // Redis's PROTECTED_CONFIG: CONFIG SET only with enable-protected-configs (dir, dbfilename).
+    bool protected_config = false;
   };
 
   void AddBool(std::string name, std::atomic<bool>* target, bool def, bool mut);
@@ -45,6 +47,8 @@ class ConfigTable {
   // A key with its own parser; `set` is called once with `def` to apply the default.
   void AddCustom(std::string name, std::string def, bool mut, bool list_in_yaml, Setter set,
                  Getter get);
+
+  void MarkProtected(std::string_view name);
 
   // Hook run after every successful run-time Set of `name` (to resize, re-log, re-bind ...).
   void OnChange(std::string_view name, std::function<void()> fn);

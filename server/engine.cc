@@ -177,6 +177,9 @@ void Engine::RegisterConfig() {
         return std::nullopt;
       },
       [&c] { return c.dir; });
+  t.MarkProtected("dir");
+  t.AddEnum("enable-protected-configs", &c.enable_protected_configs, {"no", "yes", "local"}, 0,
+            false);
   t.AddMemory("proto-max-bulk-len", &c.proto_max_bulk_len, 512LL * 1024 * 1024, 1024 * 1024, true);
   t.AddMemory("client-query-buffer-limit", &c.client_query_buffer_limit, 1024LL * 1024 * 1024,
               1024 * 1024, true);

@@ -32,6 +32,8 @@ inline constexpr char kRedisVersion[] = "7.0.15";
 struct ServerConfig {
   std::atomic<int64_t> port{6379};
   std::string bind;
+  // enable-protected-configs: 0 no, 1 yes, 2 local (loopback clients only).
+  std::atomic<int> enable_protected_configs{0};
   std::atomic<bool> protected_mode{true};
   std::string requirepass;
   std::atomic<bool> has_password{false};  // mirrors !requirepass.empty() for I/O threads
@@ -92,6 +94,8 @@ class ClientState {
   bool close_after_reply = false;
   // Replays the AOF at start-up: served while other clients get -LOADING.
   bool loader = false;
+  // Running the commands of an EXEC (BGSAVE and BGREWRITEAOF are then only scheduled).
+  bool in_exec = false;
   std::string addr = "127.0.0.1:0", laddr = "127.0.0.1:0";
   int fd = -1;
   int64_t ctime_ms = 0;

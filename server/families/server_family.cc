@@ -778,6 +778,20 @@ void CmdConfigGet(CmdArgs args, CommandContext& ctx) {
   }
 }
 
+// enable-protected-configs: yes, or local and the client is on loopback (Redis's islocalClient).
+bool ProtectedConfigsAllowed(CommandContext& ctx) {
+  switch (ctx.engine().config().enable_protected_configs.load()) {
+    case 1:
+      return true;
+    case 2: {
+      std::string_view addr = ctx.client().addr;
+      return addr.starts_with("127.") || addr.starts_with("::1") || addr.starts_with("[::1]");
+    }
+    default:
+      return false;
+  }
+}
+
 // CONFIG SET key value [key value ...], all or nothing as in Redis 7.0: names are checked first
 // (the first problem found is reported), then values are set in order, and a value that fails
 // restores the ones set before it.
@@ -797,6 +811,9 @@ void CmdConfigSet(CmdArgs args, CommandContext& ctx) {
     if (unknown || err != nullptr) continue;
     if (!key->mutable_at_runtime) {
       err = "can't set immutable config";
+      err_arg = args[i];
+    } else if (key->protected_config && !ProtectedConfigsAllowed(ctx)) {
+      err = "can't set protected config";
       err_arg = args[i];
     } else if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
       err = "duplicate parameter";
@@ -1195,7 +1212,7 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
   } else if (args.size() > 1) {
     return ctx.reply().Error(errors::kSyntax);
   }
-  switch (ctx.engine().persistence().BgSave(schedule)) {
+  switch (ctx.engine().persistence().BgSave(schedule, ctx.client().in_exec)) {
     case Persistence::BgStart::kStarted:
       return ctx.reply().SimpleString("Background saving started");
     case Persistence::BgStart::kScheduled:
@@ -1212,7 +1229,7 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdBgRewriteAof(CmdArgs, CommandContext& ctx) {
-  switch (ctx.engine().aof().BgRewrite()) {
+  switch (ctx.engine().aof().BgRewrite(ctx.client().in_exec)) {
     case Aof::RewriteStart::kStarted:
       return ctx.reply().SimpleString("Background append only file rewriting started");
     case Aof::RewriteStart::kScheduled:

@@ -49,10 +49,12 @@ void CmdExec(CmdArgs, CommandContext& ctx) {
   engine.EndTransaction(c);  // the queued commands run outside MULTI, watches released
   ctx.reply().ArrayHeader(queued.size());
   std::vector<std::string_view> args;
+  c.in_exec = true;
   for (const auto& request : queued) {
     args.assign(request.begin(), request.end());
     engine.ExecuteInBatch(c, CmdArgs(args.data(), args.size()), ctx.reply());
   }
+  c.in_exec = false;
 }
 
 void CmdWatch(CmdArgs args, CommandContext& ctx) {

@@ -1118,10 +1118,10 @@ class RewriteSink : public AtomicFile {
 
 bool Aof::rewrite_in_progress() const { return rewrite_ && rewrite_->running(); }
 
-Aof::RewriteStart Aof::BgRewrite() {
+Aof::RewriteStart Aof::BgRewrite(bool in_exec) {
   if (rewrite_in_progress()) return RewriteStart::kInProgress;
   if (rewrite_ && rewrite_->over()) CollectRewrite();
-  if (rewrite_ || engine_->persistence().job_active()) {
+  if (rewrite_ || engine_->persistence().job_active() || in_exec) {
     rewrite_scheduled_ = true;
     return RewriteStart::kScheduled;
   }

@@ -189,9 +189,9 @@ class Aof : public JournalSink {
   // ---- Rewriting, under the engine lock
 
   enum class RewriteStart { kStarted, kInProgress, kScheduled, kFailed };
-  // BGREWRITEAOF. Scheduled while a BGSAVE runs. With appendonly no the directory gets just a
-  // new base, as in Redis 7.0.
-  RewriteStart BgRewrite();
+  // BGREWRITEAOF. Scheduled while a BGSAVE runs, and inside EXEC. With appendonly no the
+  // directory gets just a new base, as in Redis 7.0.
+  RewriteStart BgRewrite(bool in_exec = false);
   // A rewrite's thread still runs (possibly winding down after an abort).
   bool rewrite_active() const { return rewrite_ != nullptr; }
   bool rewrite_in_progress() const;

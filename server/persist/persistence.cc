@@ -72,6 +72,7 @@ void Persistence::RegisterConfig(ConfigTable& t) {
         return std::nullopt;
       },
       [this] { return dbfilename_; });
+  t.MarkProtected("dbfilename");
   t.AddBool("rdbcompression", &compress_, true, true);
   t.AddBool("rdbchecksum", &checksum_, true, true);
   t.AddBool("stop-writes-on-bgsave-error", &stop_writes_on_error_, true, true);
@@ -123,14 +124,14 @@ bool Persistence::Save(std::string* error, bool count_as_saved) {
 
 bool Persistence::bgsave_in_progress() const { return bg_ && bg_->running(); }
 
-Persistence::BgStart Persistence::BgSave(bool schedule) {
+Persistence::BgStart Persistence::BgSave(bool schedule, bool in_exec) {
   if (bgsave_in_progress()) return BgStart::kInProgress;
   if (bg_ && bg_->over()) Collect();
   // As Redis: SCHEDULE waits out another background job (Redis: another child), or an
   // abandoned save still winding down.
   bool rewriting = engine_->aof().rewrite_active();
-  if (bg_ || rewriting) {
-    if (!schedule) return rewriting ? BgStart::kBusy : BgStart::kInProgress;
+  if (bg_ || rewriting || in_exec) {
+    if (!schedule && !in_exec) return rewriting ? BgStart::kBusy : BgStart::kInProgress;
     scheduled_ = true;
     return BgStart::kScheduled;
   }

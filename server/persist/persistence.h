@@ -33,8 +33,9 @@ class Persistence {
   bool Save(std::string* error, bool count_as_saved = true);
   enum class BgStart { kStarted, kInProgress, kScheduled, kBusy, kFailed };
   // BGSAVE [SCHEDULE]: with `schedule`, a save asked for while one runs (or while the AOF is
-  // rewritten: kBusy without it) starts after it.
-  BgStart BgSave(bool schedule);
+  // rewritten: kBusy without it) starts after it. Inside EXEC it is always scheduled, as Redis
+  // does (the cron starts it).
+  BgStart BgSave(bool schedule, bool in_exec = false);
   bool bgsave_in_progress() const;
   // A background save's thread still runs (possibly winding down after an abort).
   bool job_active() const { return bg_ != nullptr; }

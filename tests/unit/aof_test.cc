@@ -670,6 +670,21 @@ TEST_F(AofRewriteTest, BgsaveAndBgrewriteaofWaitForEachOther) {
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/dump.rdb"));
 }
 
+TEST_F(AofRewriteTest, InsideExecBothAreScheduled) {
+  EnableAof();
+  Run({"MULTI"});
+  Run({"BGSAVE"});
+  Run({"BGREWRITEAOF"});
+  EXPECT_EQ(Run({"EXEC"}),
+            "[Background saving scheduled, Background append only file rewriting scheduled]");
+  EXPECT_FALSE(engine_.persistence().job_active());
+  EXPECT_FALSE(engine_.aof().rewrite_active());
+  WaitForRewrite(engine_);  // the crons start them, one after the other
+  std::string info = Run({"INFO", "persistence"});
+  EXPECT_THAT(info, HasSubstr("rdb_saves:1"));
+  EXPECT_THAT(info, HasSubstr("aof_rewrites:2"));
+}
+
 TEST_F(AofRewriteTest, FlushallRestartsTheRewrite) {
   EnableAof();
   FillMany(20000);

@@ -32,6 +32,27 @@ TEST_F(ServerFamilyTest, HelloSwitchesToResp3) {
   EXPECT_EQ(Run({"HELLO", "4"}), "NOPROTO unsupported protocol version");
 }
 
+TEST_F(ServerFamilyTest, ProtectedConfigsNeedEnableProtectedConfigs) {
+  const std::string refused =
+      "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected "
+      "config";
+  EXPECT_EQ(Run({"CONFIG", "GET", "enable-protected-configs"}), "[enable-protected-configs, no]");
+  EXPECT_EQ(Run({"CONFIG", "SET", "dbfilename", "x.rdb"}), refused);
+  EXPECT_EQ(Run({"CONFIG", "SET", "dir", "/"}),
+            "ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected "
+            "config");
+  EXPECT_EQ(Run({"CONFIG", "SET", "enable-protected-configs", "yes"}),
+            "ERR CONFIG SET failed (possibly related to argument 'enable-protected-configs') - "
+            "can't set immutable config");
+  // local: only clients on loopback.
+  ASSERT_EQ(engine_.config_table().Set("enable-protected-configs", "local", true), std::nullopt);
+  client_.addr = "10.1.2.3:5000";
+  EXPECT_EQ(Run({"CONFIG", "SET", "dbfilename", "x.rdb"}), refused);
+  client_.addr = "127.0.0.1:5000";
+  EXPECT_EQ(Run({"CONFIG", "SET", "dbfilename", "x.rdb"}), "OK");
+  EXPECT_EQ(Run({"CONFIG", "GET", "dbfilename"}), "[dbfilename, x.rdb]");
+}
+
 TEST_F(ServerFamilyTest, ConfigGetSet) {
   EXPECT_EQ(Run({"CONFIG", "SET", "maxmemory", "256mb"}), "OK");
   EXPECT_EQ(Run({"CONFIG", "GET", "maxmemory"}), "[maxmemory, 268435456]");
