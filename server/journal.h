@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ember {
@@ -24,6 +25,11 @@ class JournalSink {
 class Journal {
  public:
   void Append(int db, std::span<const std::string_view> effect);
+  // EXEC: the effects of a transaction reach the sinks together, wrapped in MULTI ... EXEC when
+  // there is more than one (as Redis 7.0 propagates them), so that a log cut inside it (a crash
+  // mid-write) loses the whole transaction on reload, never half of it.
+  void BeginTransaction() { in_transaction_ = true; }
+  void EndTransaction();
   void AddSink(JournalSink* sink) { sinks_.push_back(sink); }
   void RemoveSink(JournalSink* sink) { std::erase(sinks_, sink); }
 
@@ -34,7 +40,11 @@ class Journal {
   uint64_t offset() const { return offset_; }
 
  private:
+  void Emit(int db, std::span<const std::string_view> effect);
+
   std::vector<JournalSink*> sinks_;
+  bool in_transaction_ = false;
+  std::vector<std::pair<int, std::vector<std::string>>> transaction_;
   uint64_t dirty_ = 0;
   uint64_t offset_ = 0;
   std::string scratch_;

@@ -50,10 +50,12 @@ void CmdExec(CmdArgs, CommandContext& ctx) {
   ctx.reply().ArrayHeader(queued.size());
   std::vector<std::string_view> args;
   c.in_exec = true;
+  engine.journal().BeginTransaction();
   for (const auto& request : queued) {
     args.assign(request.begin(), request.end());
     engine.ExecuteInBatch(c, CmdArgs(args.data(), args.size()), ctx.reply());
   }
+  engine.journal().EndTransaction();
   c.in_exec = false;
 }
 

@@ -334,6 +334,26 @@ TEST_F(AofTest, SinkWritesEffectsWithSelectWhenTheDbChanges) {
                              Resp({"SET", "a", "2", "KEEPTTL"}));
 }
 
+TEST_F(AofTest, TransactionsAreLoggedInsideMultiExec) {
+  EnableAof();
+  Run({"MULTI"});
+  Run({"SET", "a", "1"});
+  Run({"GET", "a"});
+  Run({"SELECT", "2"});
+  Run({"INCR", "b"});
+  Run({"EXEC"});
+  Run({"MULTI"});
+  Run({"SET", "c", "1"});  // one effect: as is, as Redis 7.0 propagates it
+  Run({"EXEC"});
+  Run({"SELECT", "0"});
+  EXPECT_EQ(IncrBytes(), Select(0) + Resp({"MULTI"}) + Resp({"SET", "a", "1"}) + Select(2) +
+                             Resp({"SET", "b", "1", "KEEPTTL"}) + Resp({"EXEC"}) +
+                             Resp({"SET", "c", "1"}));
+  Engine* e = Restart();
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(RunOn(*e, {"GET", "a"}), "1");
+}
+
 TEST_F(AofTest, ExpiredKeysAreLoggedAsDel) {
   EnableAof();
   Run({"SET", "k", "v", "PX", "50"});
