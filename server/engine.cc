@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "server/errors.h"
 #include "server/persist/aof.h"
+#include "server/repl/replication.h"
 
 namespace ember {
 
@@ -80,6 +81,7 @@ Engine::Engine(const Clock* clock)
       run_id_(NewRunId()),
       start_time_ms_(clock->NowMs()) {
   aof_ = std::make_unique<Aof>(this);
+  replication_ = std::make_unique<Replication>(this);
   RegisterConfig();
   persistence_->RegisterConfig(config_table_);
   RegisterStringFamily(&registry_);
@@ -281,6 +283,7 @@ void Engine::RegisterConfig() {
   t.OnChange("maxmemory-policy", apply_eviction);
   t.OnChange("maxmemory-samples", apply_eviction);
   aof_->RegisterConfig(&t);
+  replication_->RegisterConfig(t);
 }
 
 void Engine::Start() {
@@ -475,14 +478,19 @@ void Engine::NotifyEffect(int db, std::span<const std::string_view> effect) {
 namespace {
 // What Redis refuses while the data can't be persisted: writes, PING, and an EXEC with writes
 // queued.
-bool RefusedOnDiskError(CommandRegistry& registry, const ClientState& client,
-                        const CommandId& cmd) {
-  if (cmd.Has(kWrite) || cmd.name == "ping") return true;
+// A write, or an EXEC with writes queued (Redis's is_write_command).
+bool IsWrite(CommandRegistry& registry, const ClientState& client, const CommandId& cmd) {
+  if (cmd.Has(kWrite)) return true;
   if (cmd.name != "exec" || !client.in_multi) return false;
   return std::any_of(client.queued.begin(), client.queued.end(), [&](const auto& queued) {
     const CommandId* c = registry.Find(queued[0]);
     return c != nullptr && c->Has(kWrite);
   });
+}
+
+bool RefusedOnDiskError(CommandRegistry& registry, const ClientState& client,
+                        const CommandId& cmd) {
+  return cmd.name == "ping" || IsWrite(registry, client, cmd);
 }
 }  // namespace
 
@@ -597,6 +605,12 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   bool rdb_failed = persistence_->RefusesWrites();
   if ((rdb_failed || aof_->write_refused()) && RefusedOnDiskError(registry_, client, *cmd)) {
     Reject(client, cmd, rdb_failed ? errors::kMisconf : aof_->WriteRefusedError(), rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
+  if (replication_->RefusesWrite(client) && IsWrite(registry_, client, *cmd)) {
+    Reject(client, cmd, errors::kReadOnly, rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -817,6 +831,10 @@ void Engine::Deliver(ClientState* c, std::string_view bytes) {
   c->Deliver(bytes);
 }
 
+bool Engine::SnapshotBusy() const {
+  return persistence_->job_active() || aof_->rewrite_active() || replication_->sync_active();
+}
+
 int64_t Engine::Cron() {
   keyspace_->RefreshNow();
   // Tick rate for command durations, from two points at least 100 ms apart.
@@ -847,6 +865,7 @@ int64_t Engine::Cron() {
   ExpireBlocked();
   persistence_->Cron();
   aof_->Cron();
+  replication_->Cron();
   int64_t period = 1000 / std::max<int64_t>(1, config_.hz.load());
   return expire_backlog_ ? std::min<int64_t>(period, 5) : period;
 }

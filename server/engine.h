@@ -96,6 +96,8 @@ class ClientState {
   bool loader = false;
   // Running the commands of an EXEC (BGSAVE and BGREWRITEAOF are then only scheduled).
   bool in_exec = false;
+  // A replica's link applying its master's stream: writes are allowed on a read-only replica.
+  bool is_master = false;
   std::string addr = "127.0.0.1:0", laddr = "127.0.0.1:0";
   int fd = -1;
   int64_t ctime_ms = 0;
@@ -150,6 +152,7 @@ struct ServerStats {
 
 class Engine;
 class Aof;
+class Replication;
 
 // What a command handler sees: its client, the selected db, the reply builder and the way to
 // record the effect it made.
@@ -222,6 +225,12 @@ class Engine : public KeyspaceListener {
   // The append-only file (server/persist/aof.h); exists whether appendonly is on or not.
   Aof& aof() { return *aof_; }
   const Aof& aof() const { return *aof_; }
+  // Replication (server/repl/replication.h).
+  Replication& replication() { return *replication_; }
+  const Replication& replication() const { return *replication_; }
+  // A snapshot job runs (BGSAVE, an AOF rewrite, a replica's full sync): the keyspace serves
+  // one at a time, the others wait.
+  bool SnapshotBusy() const;
   ServerStats& stats() { return stats_; }
   const Clock& clock() const { return *clock_; }
   const std::string& run_id() const { return run_id_; }
@@ -351,6 +360,7 @@ class Engine : public KeyspaceListener {
   Journal journal_;
   std::unique_ptr<Persistence> persistence_;
   std::unique_ptr<Aof> aof_;
+  std::unique_ptr<Replication> replication_;
   ServerStats stats_;
   std::map<uint64_t, ClientState*> clients_;
   std::map<std::pair<int, std::string>, std::vector<ClientState*>> watchers_;

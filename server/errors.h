@@ -32,6 +32,7 @@ inline constexpr char kMisconf[] =
     "configured to report errors during writes if RDB snapshotting fails "
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error.";
+inline constexpr char kReadOnly[] = "-READONLY You can't write against a read only replica.";
 inline constexpr char kLoading[] = "-LOADING Redis is loading the dataset in memory";
 inline constexpr char kOom[] = "-OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr char kMaxClients[] = "max number of clients reached";

@@ -15,6 +15,7 @@
 #include "server/engine.h"
 #include "server/net/net_server.h"
 #include "server/persist/aof.h"
+#include "server/repl/replication.h"
 
 namespace {
 
@@ -107,6 +108,11 @@ int main(int argc, char** argv) {
     } else {
       engine.persistence().Load(&error);
     }
+    // Replication starts on the loaded dataset: a full sync must not copy half of it, and a
+    // replica's link must not apply its master's stream to data still loading.
+    if (error.empty()) {
+      if (auto err = engine.replication().Start()) error = *err;
+    }
     if (!error.empty()) {
       EMBER_LOG(kWarning, "%s", error.c_str());
       std::fflush(nullptr);
@@ -127,6 +133,7 @@ int main(int argc, char** argv) {
       if (!persistence.Save(&error)) EMBER_LOG(kWarning, "Error trying to save the DB.");
     }
   }
+  engine.replication().Stop();
   persistence.StopBackground();
   CloseAof(engine);
   EMBER_LOG(kNotice, "Ember is now ready to exit, bye bye...");

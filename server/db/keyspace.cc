@@ -222,6 +222,18 @@ void Db::Clear() {
   expire_hand_ = 0;
 }
 
+void Keyspace::SwapDataset(Keyspace& other) {
+  for (int i = 0; i < num_dbs(); ++i) {
+    Db& mine = db(i);
+    Db& theirs = other.db(i);
+    if (snapshot_ != nullptr) snapshot_->BeforeWholeDb(i);
+    std::swap(mine.main_, theirs.main_);
+    std::swap(mine.expires_, theirs.expires_);
+    mine.expire_hand_ = theirs.expire_hand_ = 0;
+  }
+  std::swap(data_bytes_, other.data_bytes_);
+}
+
 void Db::SwapWith(Db& other) {
   if (owner_->snapshot_ != nullptr) {
     owner_->snapshot_->BeforeWholeDb(index_);

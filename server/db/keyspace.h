@@ -190,6 +190,10 @@ class Keyspace {
   uint64_t IdleMs(const Entry* e) const;
   int LfuCounter(const Entry* e) const;
 
+  // A replica's full sync: every db takes `other`'s contents (same number of dbs) and `other`
+  // this one's, at once. A running snapshot saves what it has not saved yet first.
+  void SwapDataset(Keyspace& other);
+
   // Bytes held by entries and their collections.
   int64_t data_bytes() const { return data_bytes_; }
   // A collection grew or shrank in place by `delta` bytes.

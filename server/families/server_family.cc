@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "server/families/family_util.h"
 #include "server/persist/aof.h"
+#include "server/repl/replication.h"
 
 namespace ember {
 
@@ -608,9 +609,10 @@ void InfoStats(CommandContext& ctx, std::string* out) {
   Field(out, "total_net_input_bytes", s.total_net_input_bytes);
   Field(out, "total_net_output_bytes", s.total_net_output_bytes);
   Field(out, "rejected_connections", s.rejected_connections);
-  Field(out, "sync_full", "0");
-  Field(out, "sync_partial_ok", "0");
-  Field(out, "sync_partial_err", "0");
+  const Replication& repl = ctx.engine().replication();
+  Field(out, "sync_full", repl.sync_full());
+  Field(out, "sync_partial_ok", repl.sync_partial_ok());
+  Field(out, "sync_partial_err", repl.sync_partial_err());
   Field(out, "expired_keys", ks.expired_keys());
   Field(out, "evicted_keys", ks.evicted_keys());
   Field(out, "keyspace_hits", ks.keyspace_hits);
@@ -624,19 +626,8 @@ void InfoStats(CommandContext& ctx, std::string* out) {
 }
 
 void InfoReplication(CommandContext& ctx, std::string* out) {
-  Engine& e = ctx.engine();
   out->append("# Replication\r\n");
-  Field(out, "role", "master");
-  Field(out, "connected_slaves", "0");
-  Field(out, "master_failover_state", "no-failover");
-  Field(out, "master_replid", e.run_id());
-  Field(out, "master_replid2", std::string(40, '0'));
-  Field(out, "master_repl_offset", e.journal().offset());
-  Field(out, "second_repl_offset", "-1");
-  Field(out, "repl_backlog_active", "0");
-  Field(out, "repl_backlog_size", "1048576");
-  Field(out, "repl_backlog_first_byte_offset", "0");
-  Field(out, "repl_backlog_histlen", "0");
+  ctx.engine().replication().AppendInfo(out);
 }
 
 std::string CpuTime(const struct timeval& tv) {
@@ -1243,6 +1234,26 @@ void CmdBgRewriteAof(CmdArgs, CommandContext& ctx) {
   }
 }
 
+// REPLICAOF host port | NO ONE (and SLAVEOF).
+void CmdReplicaOf(CmdArgs args, CommandContext& ctx) {
+  Replication& r = ctx.engine().replication();
+  if (EqualsNoCase(args[1], "no") && EqualsNoCase(args[2], "one")) {
+    if (r.is_replica()) r.BecomeMaster();
+    return ctx.reply().Ok();
+  }
+  auto port = ParseInt64(args[2]);
+  if (!port || *port < 0 || *port > 65535) return ctx.reply().Error("Invalid master port");
+  if (r.is_replica() && r.master_host() == args[1] && r.master_port() == *port) {
+    return ctx.reply().SimpleString("OK Already connected to specified master");
+  }
+  r.SetMaster(std::string(args[1]), int(*port));
+  EMBER_LOG(kNotice, "REPLICAOF %.*s:%lld enabled (user request from '%s')", int(args[1].size()),
+            args[1].data(), (long long)*port, ctx.client().addr.c_str());
+  ctx.reply().Ok();
+}
+
+void CmdRole(CmdArgs, CommandContext& ctx) { ctx.engine().replication().Role(ctx.reply()); }
+
 void CmdLastSave(CmdArgs, CommandContext& ctx) {
   ctx.reply().Integer(ctx.engine().persistence().lastsave_s());
 }
@@ -1365,6 +1376,9 @@ void RegisterServerFamily(CommandRegistry* registry) {
       << CommandId("SAVE", kAdmin | kNoScript | kNoMulti, 1, 0, 0).Handler(CmdSave).Doc("server", "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases")
       << CommandId("BGSAVE", kAdmin | kNoScript, -1, 0, 0).Handler(CmdBgSave).Doc("server", "1.0.0", "Asynchronously save the dataset to disk", kO1)
       << CommandId("BGREWRITEAOF", kAdmin | kNoScript, 1, 0, 0).Handler(CmdBgRewriteAof).Doc("server", "1.0.0", "Asynchronously rewrite the append-only file", kO1)
+      << CommandId("REPLICAOF", kAdmin | kNoScript | kStale, 3, 0, 0).Handler(CmdReplicaOf).Doc("server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", kO1)
+      << CommandId("SLAVEOF", kAdmin | kNoScript | kStale, 3, 0, 0).Handler(CmdReplicaOf).Doc("server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", kO1)
+      << CommandId("ROLE", kNoScript | kLoading | kStale | kFast, 1, 0, 0).Handler(CmdRole).Doc("server", "2.8.12", "Return the role of the instance in the context of replication", kO1)
       << CommandId("LASTSAVE", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdLastSave).Doc("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", kO1)
       << CommandId("TIME", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdTime).Doc("server", "2.6.0", "Return the current server time", kO1)
       << CommandId("SHUTDOWN", kAdm | kNoMulti, -1, 0, 0).Handler(CmdShutdown).Doc("server", "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")

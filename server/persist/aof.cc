@@ -784,7 +784,7 @@ std::optional<std::string> Aof::ApplyAppendonly(bool on) {
   if (is_open() || awaiting_base_) return std::nullopt;
   // As Redis: the AOF starts with a rewrite; while another one (or a BGSAVE) runs, once that is
   // over.
-  if (rewrite_ || engine_->persistence().job_active()) {
+  if (rewrite_ || engine_->SnapshotBusy()) {
     if (rewrite_in_progress()) rewrite_->Abort();
     awaiting_base_ = true;
     rewrite_scheduled_ = true;
@@ -1121,7 +1121,7 @@ bool Aof::rewrite_in_progress() const { return rewrite_ && rewrite_->running(); 
 Aof::RewriteStart Aof::BgRewrite(bool in_exec) {
   if (rewrite_in_progress()) return RewriteStart::kInProgress;
   if (rewrite_ && rewrite_->over()) CollectRewrite();
-  if (rewrite_ || engine_->persistence().job_active() || in_exec) {
+  if (rewrite_ || engine_->SnapshotBusy() || in_exec) {
     rewrite_scheduled_ = true;
     return RewriteStart::kScheduled;
   }
@@ -1311,7 +1311,7 @@ void Aof::Cron() {
     if (!rewrite_->over()) return;
     CollectRewrite();
   }
-  if (engine_->persistence().job_active()) return;  // one background job at a time
+  if (engine_->SnapshotBusy()) return;  // one background job at a time
   if (rewrite_scheduled_) {
     rewrite_scheduled_ = false;
     BgRewrite();

@@ -7,7 +7,6 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/engine.h"
-#include "server/persist/aof.h"
 #include "server/persist/rdb.h"
 #include "server/persist/snapshot.h"
 
@@ -129,7 +128,8 @@ Persistence::BgStart Persistence::BgSave(bool schedule, bool in_exec) {
   if (bg_ && bg_->over()) Collect();
   // As Redis: SCHEDULE waits out another background job (Redis: another child), or an
   // abandoned save still winding down.
-  bool rewriting = engine_->aof().rewrite_active();
+  // Another job: an AOF rewrite or a replica's full sync.
+  bool rewriting = !bg_ && engine_->SnapshotBusy();
   if (bg_ || rewriting || in_exec) {
     if (!schedule && !in_exec) return rewriting ? BgStart::kBusy : BgStart::kInProgress;
     scheduled_ = true;
@@ -180,7 +180,7 @@ void Persistence::Cron() {
     if (!bg_->over()) return;
     Collect();
   }
-  if (engine_->aof().rewrite_active()) return;  // one background job at a time
+  if (engine_->SnapshotBusy()) return;  // one background job at a time
   if (scheduled_) {
     scheduled_ = false;
     BgSave(false);

@@ -137,7 +137,10 @@ class AofTest : public EngineTest {
 
   void TearDown() override {
     Run({"CONFIG", "SET", "appendonly", "no"});
-    for (auto& e : others_) e->aof().Close();
+    for (auto& e : others_) {
+      std::lock_guard lk(e->mu());
+      e->aof().Close();
+    }
     others_.clear();
     EngineTest::TearDown();
     if (chdir(cwd_.c_str()) != 0) ADD_FAILURE() << "chdir back failed";
@@ -183,7 +186,10 @@ class AofTest : public EngineTest {
   // Returns the engine, or nullptr with the error in *error.
   Engine* Restart(std::string* error = nullptr,
                   std::vector<std::pair<std::string, std::string>> config = {}) {
-    engine_.aof().Close();
+    {
+      std::lock_guard lk(engine_.mu());  // a rewrite's thread may be running
+      engine_.aof().Close();
+    }
     auto e = std::make_unique<Engine>(&clock_);
     EXPECT_EQ(e->config_table().Set("dir", dir_, true), std::nullopt);
     EXPECT_EQ(e->config_table().Set("appendonly", "yes", true), std::nullopt);
