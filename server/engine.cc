@@ -590,8 +590,9 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
       return count_if_error();
     }
   }
+  // A replica does not evict (Redis's replica-ignore-maxmemory yes): its master's DELs do.
   int64_t maxmemory = config_.maxmemory.load(std::memory_order_relaxed);
-  if (maxmemory > 0) {
+  if (maxmemory > 0 && !replication_->is_replica()) {
     bool fits = keyspace_->EvictUntil(maxmemory, [this] { return UsedMemory(); });
     if (!fits && cmd->Has(kDenyOom)) {
       Reject(client, cmd, errors::kOom, rb);
@@ -851,7 +852,8 @@ int64_t Engine::Cron() {
   RefreshMemory();
   // Active expiry: a slice of at most 1 ms per run (the lock is held meanwhile); when the
   // slice ran out, come back soon instead of waiting a whole period.
-  expire_backlog_ = keyspace_->ActiveExpireCycle(1000);
+  // Not on a replica: its master's DELs remove expired keys (reads hide them meanwhile).
+  expire_backlog_ = !replication_->is_replica() && keyspace_->ActiveExpireCycle(1000);
 
   int64_t now = keyspace_->now_ms();
   int64_t idle_limit_ms = config_.timeout.load() * 1000;

@@ -34,7 +34,6 @@ void Journal::Emit(int db, std::span<const std::string_view> effect) {
   ReplyBuilder rb(&scratch_);
   rb.ArrayHeader(effect.size());
   for (auto arg : effect) rb.Bulk(arg);
-  offset_ += scratch_.size();
   for (auto* sink : sinks_) sink->Append(db, effect, scratch_);
 }
 

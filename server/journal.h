@@ -20,8 +20,8 @@ class JournalSink {
 
 // The write path's single exit: handlers record the effect they made (not the request), the
 // keyspace records the keys it expired or evicted, and the journal counts them (`dirty`, for
-// save rules and INFO) and feeds its sinks. The offset is the byte count of the effect stream
-// (master_repl_offset). Called under the keyspace lock.
+// save rules and INFO) and feeds its sinks (the AOF; the replication log, which counts the
+// offset). Called under the keyspace lock.
 class Journal {
  public:
   void Append(int db, std::span<const std::string_view> effect);
@@ -37,7 +37,6 @@ class Journal {
   void ResetDirty() { dirty_ = 0; }
   // A save captured `n` changes: they no longer count as unsaved.
   void ConsumeDirty(uint64_t n) { dirty_ -= std::min(n, dirty_); }
-  uint64_t offset() const { return offset_; }
 
  private:
   void Emit(int db, std::span<const std::string_view> effect);
@@ -46,7 +45,6 @@ class Journal {
   bool in_transaction_ = false;
   std::vector<std::pair<int, std::vector<std::string>>> transaction_;
   uint64_t dirty_ = 0;
-  uint64_t offset_ = 0;
   std::string scratch_;
 };
 

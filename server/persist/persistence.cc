@@ -9,6 +9,7 @@
 #include "server/engine.h"
 #include "server/persist/rdb.h"
 #include "server/persist/snapshot.h"
+#include "server/repl/replication.h"
 
 namespace ember {
 
@@ -88,8 +89,8 @@ std::vector<std::pair<std::string, std::string>> Persistence::AuxFields() const 
           {"ctime", std::to_string(engine_->clock().NowMs() / 1000)},
           {"used-mem", std::to_string(engine_->UsedMemory())},
           {"repl-stream-db", "0"},
-          {"repl-id", engine_->run_id()},
-          {"repl-offset", std::to_string(engine_->journal().offset())},
+          {"repl-id", engine_->replication().replid()},
+          {"repl-offset", std::to_string(engine_->replication().offset())},
           {"aof-base", "0"},
           {"ember-ver", kEmberVersion}};
 }
