@@ -140,6 +140,17 @@ void RemoveTempFiles(const std::string& dir) {
   closedir(d);
 }
 
+// The AOF directory, created when missing.
+std::optional<std::string> MakeDir(const std::string& dir) {
+  bool is_dir = false;
+  if (PathExists(dir, &is_dir)) {
+    if (!is_dir) return "The AOF directory " + dir + " exists and is not a directory";
+  } else if (mkdir(dir.c_str(), 0755) != 0) {
+    return "Can't create the AOF directory " + dir + ": " + Errno(errno);
+  }
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Manifest lines
 
@@ -1030,14 +1041,8 @@ std::string Aof::BaseName(int64_t seq) const {
 // Start-up without an AOF: the dataset is empty (nothing was loaded), so the base is written
 // here and now.
 std::optional<std::string> Aof::OpenFresh() {
-  const ServerConfig& cfg = engine_->config();
-  std::string dir = cfg.dir + "/" + config_.dirname;
-  bool is_dir = false;
-  if (PathExists(dir, &is_dir)) {
-    if (!is_dir) return "The AOF directory " + dir + " exists and is not a directory";
-  } else if (mkdir(dir.c_str(), 0755) != 0) {
-    return "Can't create the AOF directory " + dir + ": " + Errno(errno);
-  }
+  std::string dir = engine_->config().dir + "/" + config_.dirname;
+  if (auto err = MakeDir(dir)) return err;
   dir_ = dir;
   AofManifest m;
   m.base = AofFileInfo{BaseName(1), 1, AofFileInfo::kBase};
@@ -1133,14 +1138,8 @@ Aof::RewriteStart Aof::BgRewrite(bool in_exec) {
 }
 
 std::optional<std::string> Aof::StartRewrite(bool enabling) {
-  const ServerConfig& cfg = engine_->config();
-  std::string dir = cfg.dir + "/" + config_.dirname;
-  bool is_dir = false;
-  if (PathExists(dir, &is_dir)) {
-    if (!is_dir) return "The AOF directory " + dir + " exists and is not a directory";
-  } else if (mkdir(dir.c_str(), 0755) != 0) {
-    return "Can't create the AOF directory " + dir + ": " + Errno(errno);
-  }
+  std::string dir = engine_->config().dir + "/" + config_.dirname;
+  if (auto err = MakeDir(dir)) return err;
   // Retrying the rewrite that switches the log on: the log restarts with the new snapshot.
   if (enabling) Close();
   RewritePlan plan;
