@@ -183,7 +183,9 @@ std::pair<size_t, size_t> Db::ExpireCycleStep(size_t samples) {
   main_.RehashStep(kRehashSlots);
   expires_.RehashStep(kRehashSlots);
   size_t checked = 0, expired = 0;
-  while (checked < samples && expires_.size() > 0) {
+  // Keys don't expire by time on a replica (nor while an AOF loads): the master's DELs remove
+  // them; reads hide them meanwhile.
+  while (owner_->expire_on_access_ && checked < samples && expires_.size() > 0) {
     size_t at;
     Entry* e = expires_.EntryAtOrAfter(expire_hand_, &at);
     ++checked;

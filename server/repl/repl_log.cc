@@ -77,6 +77,16 @@ void ReplicationLog::Detach(const std::shared_ptr<Cursor>& c) {
   TrimLocked();
 }
 
+void ReplicationLog::Cut(const std::shared_ptr<Cursor>& c) {
+  {
+    std::lock_guard lk(mu_);
+    c->cut = true;
+    cursors_.remove(c);
+    TrimLocked();
+  }
+  cv_.notify_all();
+}
+
 bool ReplicationLog::Read(Cursor* c, size_t max, std::string* out,
                           std::chrono::steady_clock::time_point deadline) {
   out->clear();

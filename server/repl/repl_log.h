@@ -48,6 +48,9 @@ class ReplicationLog {
   // or is cut.
   std::shared_ptr<Cursor> Attach(uint64_t offset);
   void Detach(const std::shared_ptr<Cursor>& c);
+  // Cuts a reader off now: its next Read returns false, so nothing appended from here on
+  // reaches it (a promotion: the bytes after it belong to a new replication id).
+  void Cut(const std::shared_ptr<Cursor>& c);
 
   // Copies up to `max` bytes from the cursor's position into `out` and moves the cursor on,
   // waiting until `deadline` for bytes when there are none. False when the cursor was cut

@@ -264,6 +264,8 @@ class Replication::Service final : public pb::Replication::Service {
       }
       if (!r_->log_.Read(info->cursor.get(), kChunkBytes, &buf,
                          SteadyClock::now() + std::chrono::milliseconds(100))) {
+        std::lock_guard lk(engine.mu());
+        if (info->dropped) break;
         EMBER_LOG(kWarning,
                   "Replica %s:%d fell behind by more than the replica output limit (or the "
                   "stream restarted): disconnected, it will resync",
@@ -357,6 +359,7 @@ class Replication::Link {
     master_client_.authenticated = true;
     master_client_.is_master = true;
     master_client_.name = "master";
+    master_client_.db = r->stream_db_;  // under the engine lock (StartLink)
     thread_ = std::thread([this] { Run(); });
   }
   ~Link() {
@@ -549,8 +552,7 @@ class Replication::Link {
       std::string why =
           "the master (replication id " + fr.replid() + ", was " + old_replid +
           ") restarted with an empty dataset; keeping this replica's " + std::to_string(have) +
-          " keys and staying down (REPLICAOF again, or replica-accept-empty-master yes, to copy "
-          "it)";
+          " keys and staying down (CONFIG SET replica-accept-empty-master yes to copy it)";
       EMBER_LOG(kWarning, "%s", why.c_str());
       reason_ = why;
       up_ = false;
@@ -566,6 +568,7 @@ class Replication::Link {
     r_->master_run_replid_ = fr.replid();
     r_->log_.Reset(uint64_t(fr.offset()));
     master_client_.db = 0;
+    r_->stream_db_ = 0;
     EMBER_LOG(kNotice, "MASTER <-> REPLICA sync: loaded %llu keys (%llu bytes) in %.3f seconds",
               (unsigned long long)keys, (unsigned long long)src.bytes(),
               std::chrono::duration<double>(SteadyClock::now() - started).count());
@@ -612,6 +615,7 @@ class Replication::Link {
       }
       ks.set_expiry_paused(false);
       r_->log_.Append(std::string_view(*pending).substr(applied_from, pos - applied_from));
+      r_->stream_db_ = master_client_.db;
       last_io_ms_ = NowMs();
     }
     pending->erase(0, pos);
@@ -779,8 +783,9 @@ void Replication::SetMaster(std::string host, int port) {
   master_port_ = port;
   // The replicas of a master that becomes a replica reconnect (and continue, if they can).
   if (was_master) {
-    for (auto& r : replicas_) r->dropped = true;
-    log_.WakeAll();
+    DropReplicasLocked();
+    // The stream at our log's end is in the db of our own last SELECT.
+    if (selected_db_ >= 0) stream_db_ = selected_db_;
   }
   if (started_) StartLink();
   // Joining the old link waits for its thread, which may need the lock: hand it over.
@@ -800,9 +805,21 @@ void Replication::BecomeMaster() {
   second_offset_ = int64_t(log_.end());
   replid_ = RandomHex40();
   selected_db_ = -1;
+  // As Redis does: the sub-replicas reconnect and continue with +CONTINUE <new id>. Kept on,
+  // they would get the bytes after this point under the old id and need a full sync the next
+  // time their link breaks.
+  DropReplicasLocked();
   EMBER_LOG(kNotice, "MASTER MODE enabled (new replication id %s, secondary %s up to %lld)",
             replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
   if (old) std::thread([l = std::move(old)]() mutable { l.reset(); }).detach();
+}
+
+void Replication::DropReplicasLocked() {
+  for (auto& r : replicas_) {
+    r->dropped = true;
+    if (r->cursor) log_.Cut(r->cursor);
+  }
+  log_.WakeAll();
 }
 
 bool Replication::RefusesWrite(const ClientState& client) const {

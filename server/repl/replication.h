@@ -101,6 +101,9 @@ class Replication : public JournalSink {
   void NewReplid();
   void StartLink();
   void StopLinkLocked(std::unique_ptr<Link>* out);
+  // Cuts the attached replicas off (they reconnect, and continue if they can): nothing this
+  // node appends from now on reaches them on their current stream.
+  void DropReplicasLocked();
 
   Engine* engine_;
   ReplicationLog log_;
@@ -138,6 +141,9 @@ class Replication : public JournalSink {
 
   // Replica side.
   bool synced_once_ = false;       // replid_ is the master's: a partial resync may work
+  // The db the stream is in at log_.end() (its last SELECT): a link that continues the stream,
+  // with this master or another one, applies the next bytes there.
+  int stream_db_ = 0;
   std::string master_run_replid_;  // the id of the last full sync's master
   std::string master_host_;
   int master_port_ = 0;
