@@ -852,8 +852,7 @@ int64_t Engine::Cron() {
   RefreshMemory();
   // Active expiry: a slice of at most 1 ms per run (the lock is held meanwhile); when the
   // slice ran out, come back soon instead of waiting a whole period.
-  // Not on a replica: its master's DELs remove expired keys (reads hide them meanwhile).
-  expire_backlog_ = !replication_->is_replica() && keyspace_->ActiveExpireCycle(1000);
+  expire_backlog_ = keyspace_->ActiveExpireCycle(1000);
 
   int64_t now = keyspace_->now_ms();
   int64_t idle_limit_ms = config_.timeout.load() * 1000;
