@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# RDB persistence, Ember vs Redis 7.0 side by side on loopback (issue 4's benchmarks):
+# RDB and AOF persistence, Ember vs Redis 7.0 side by side on loopback (issue 4's benchmarks):
 #   1. SAVE time and start-up load time of KEYS keys x VALUE bytes (1M x 1 KB = 1 GB by default);
 #   2. memory added while BGSAVE runs under a SET load (Ember: its RSS; Redis: the parent's RSS
 #      plus the fork child's Private_Dirty, i.e. its copy-on-write pages), as MB and as % of the
 #      dataset, with the BGSAVE's duration;
 #   3. client latency during that BGSAVE (max and p99 of the SET load) next to the same load
-#      without a BGSAVE.
+#      without a BGSAVE;
+#   4. the same three for BGREWRITEAOF: both servers with appendonly yes, appendfsync everysec
+#      and auto-aof-rewrite-percentage 0 (only the asked-for rewrite runs), filled with the same
+#      dataset; the rewrite lasts until INFO shows neither aof_rewrite_in_progress nor
+#      aof_rewrite_scheduled, and must end with aof_last_bgrewrite_status:ok.
 #
 #   bench/bench_persist.sh [--quick]         EMBER_BIN=path (default build/server/ember-server)
 #   PERSIST_KEYS=2000000 PERSIST_VALUE=512 bench/bench_persist.sh
 #
-# The dataset is written once through redis-cli --pipe (keys key:%012d as redis-benchmark
-# names them, so the SET load overwrites them; values are random, so LZF cannot shrink them).
-# Servers run one at a time, each in its own temp dir, with `--save ""` (BGSAVE/SAVE only when
-# asked), and are stopped by PID on exit. The SET load is redis-benchmark -c 50 in chunks of
-# LOAD_CHUNK requests; a chunk's latency counts as "during BGSAVE" if it overlaps the save.
+# The dataset is written through redis-cli --pipe (keys key:%012d as redis-benchmark names them,
+# so the SET load overwrites them; values are random, so LZF cannot shrink them): once for
+# sections 1-3, whose servers then load the dumps, and again into each AOF server of section 4
+# (with appendonly yes a server ignores its dump, as Redis 7.0 does). Servers run one at a time,
+# each in its own temp dir, with `--save ""` (BGSAVE/SAVE only when asked), and are stopped by
+# PID on exit. The SET load is redis-benchmark -c 50 in chunks of LOAD_CHUNK requests; a chunk's
+# latency counts as "during BGSAVE" (or the rewrite) if it overlaps it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +30,8 @@ VALUE=${PERSIST_VALUE:-1024}
 LOAD_CHUNK=${PERSIST_LOAD_CHUNK:-50000}  # SET requests per redis-benchmark run
 BASELINE_CHUNKS=${PERSIST_BASELINE_CHUNKS:-6}
 if [[ ${1:-} == --quick ]]; then KEYS=100000 LOAD_CHUNK=20000 BASELINE_CHUNKS=3; fi
-MAX_CHUNKS=400      # bound on the load loop during a BGSAVE
-SAVE_TIMEOUT=300    # seconds: SAVE, BGSAVE, loading
+MAX_CHUNKS=400      # bound on the load loop during a BGSAVE or rewrite
+SAVE_TIMEOUT=300    # seconds: SAVE, BGSAVE, BGREWRITEAOF, loading, filling
 PY=/usr/bin/python3
 
 for tool in /usr/bin/redis-server /usr/bin/redis-cli /usr/bin/redis-benchmark $PY; do
@@ -45,6 +51,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
+row() { printf '%-46s %12s %12s %12s\n' "$@"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 ratio() { awk -v e="$1" -v r="$2" 'BEGIN { if (r + 0 > 0) printf "%.2f", e / r; else print "-" }'; }
 
@@ -98,7 +105,7 @@ mem_kb() { echo $(($(rss_kb "$1") + $(children_dirty_kb "$1"))); }
 logged_load() { grep -o 'DB loaded from disk: [0-9.]* seconds' "$1" | tail -1 | awk '{ print $5 }'; }
 
 DATASET_MB=$((KEYS * VALUE / 1048576))
-echo "== RDB persistence: $KEYS keys x $VALUE bytes (~${DATASET_MB} MB of values), ember: $EMBER_BIN"
+echo "== RDB and AOF persistence: $KEYS keys x $VALUE bytes (~${DATASET_MB} MB of values), ember: $EMBER_BIN"
 
 # ------------------------------------------------------------------------------------------
 # 1. SAVE and load times
@@ -159,13 +166,13 @@ shut "$PID" "$PORT"
 
 R_SIZE=$(stat -c %s "$TMP/redis/dump.rdb") E_SIZE=$(stat -c %s "$TMP/ember/dump.rdb")
 echo
-printf '%-44s %12s %12s %12s\n' metric redis ember ember/redis
-printf '%-44s %12s %12s %12s\n' "SAVE (s)" "$R_SAVE" "$E_SAVE" "$(ratio "$E_SAVE" "$R_SAVE")"
-printf '%-44s %12s %12s %12s\n' "load own dump, start to PONG (s)" "$R_LOAD" "$E_LOAD" "$(ratio "$E_LOAD" "$R_LOAD")"
-printf '%-44s %12s %12s %12s\n' "load own dump, as logged (s)" "${R_LOAD_LOG:--}" "${E_LOAD_LOG:--}" "$(ratio "${E_LOAD_LOG:-0}" "${R_LOAD_LOG:-0}")"
-printf '%-44s %12s %12s %12s\n' "ember loading redis's dump (s)" "-" "$E_LOAD_REDIS" "$(ratio "$E_LOAD_REDIS" "$R_LOAD")"
-printf '%-44s %12s %12s %12s\n' "dump size (MB)" "$((R_SIZE / 1048576))" "$((E_SIZE / 1048576))" "$(ratio "$E_SIZE" "$R_SIZE")"
-printf '%-44s %12s %12s %12s\n' "used_memory with the dataset (MB)" "$((R_USED / 1048576))" "$((E_USED / 1048576))" "$(ratio "$E_USED" "$R_USED")"
+row metric redis ember ember/redis
+row "SAVE (s)" "$R_SAVE" "$E_SAVE" "$(ratio "$E_SAVE" "$R_SAVE")"
+row "load own dump, start to PONG (s)" "$R_LOAD" "$E_LOAD" "$(ratio "$E_LOAD" "$R_LOAD")"
+row "load own dump, as logged (s)" "${R_LOAD_LOG:--}" "${E_LOAD_LOG:--}" "$(ratio "${E_LOAD_LOG:-0}" "${R_LOAD_LOG:-0}")"
+row "ember loading redis's dump (s)" "-" "$E_LOAD_REDIS" "$(ratio "$E_LOAD_REDIS" "$R_LOAD")"
+row "dump size (MB)" "$((R_SIZE / 1048576))" "$((E_SIZE / 1048576))" "$(ratio "$E_SIZE" "$R_SIZE")"
+row "used_memory with the dataset (MB)" "$((R_USED / 1048576))" "$((E_USED / 1048576))" "$(ratio "$E_USED" "$R_USED")"
 
 # ------------------------------------------------------------------------------------------
 # 2 and 3. BGSAVE under a SET load: added memory, duration, client latency
@@ -193,16 +200,39 @@ latency() {
     END { if (n) printf "%.2f %.2f %.0f %d\n", p99, max, rps / n, n; else print "- - - 0" }' "$1"
 }
 
-# bgsave_run NAME BIN ARGS...: sets BASE_MB (memory under load before the save), ADD_MB (peak
-# added while it ran) and BG_S (its duration); leaves the chunk logs in $TMP/NAME-base.lat and
-# $TMP/NAME-bg.lat and the save's window in $TMP/NAME.window.
-bgsave_run() {
-  local name=$1 bin=$2 dir="$TMP/$1" base=0 peak=0 m t0 t1 lp i status; shift 2
-  start "$name" "$dir" "$bin" "$@"
-  local port=$PORT pid=$PID
+# The background jobs measured: how each is asked for, and what INFO persistence says of it.
+job_start() {  # job_start JOB PORT: asks for it; fails unless it started at once
+  case $1 in
+    bgsave) [[ $(redis-cli -p "$2" bgsave) == "Background saving started" ]] ;;
+    bgrewriteaof)
+      [[ $(redis-cli -p "$2" bgrewriteaof) == "Background append only file rewriting started" ]] ;;
+  esac
+}
+job_over() {  # job_over JOB PORT: true once it ran to its end
+  local s
+  s=$(timeout 10 redis-cli -p "$2" info persistence | tr -d '\r') || return 1
+  case $1 in
+    bgsave) grep -qx 'rdb_bgsave_in_progress:0' <<<"$s" ;;
+    bgrewriteaof)
+      grep -qx 'aof_rewrite_in_progress:0' <<<"$s" && grep -qx 'aof_rewrite_scheduled:0' <<<"$s" ;;
+  esac
+}
+job_status() {  # job_status JOB PORT: ok or err, of the last one
+  case $1 in
+    bgsave) info "$2" rdb_last_bgsave_status ;;
+    bgrewriteaof) info "$2" aof_last_bgrewrite_status ;;
+  esac
+}
+
+# job_run JOB NAME PID PORT: runs JOB (bgsave or bgrewriteaof) on a started server under the SET
+# load, then shuts the server down. Sets BASE_MB (memory under load before the job), ADD_MB
+# (peak added while it ran) and BG_S (its duration); leaves the chunk logs in $TMP/NAME-base.lat
+# and $TMP/NAME-bg.lat and the job's window in $TMP/NAME.window.
+job_run() {
+  local job=$1 name=$2 pid=$3 port=$4 base=0 peak=0 m t0 t1 lp status deadline over=0
   # Baseline latency: the load alone.
   load_loop "$port" "$TMP/$name-base.lat" "$TMP/none" "$BASELINE_CHUNKS"
-  # The load again; BGSAVE once it runs; memory sampled every ~100 ms until the save ends.
+  # The load again; the job once it runs; memory sampled every ~100 ms until the job ends.
   rm -f "$TMP/$name.stop"
   load_loop "$port" "$TMP/$name-bg.lat" "$TMP/$name.stop" "$MAX_CHUNKS" &
   lp=$!
@@ -212,16 +242,18 @@ bgsave_run() {
     sleep 0.1
   done
   t0=$(now)
-  [[ $(redis-cli -p "$port" bgsave) == "Background saving started" ]] ||
-    { echo "$name: BGSAVE did not start" >&2; exit 1; }
-  for i in $(seq $((SAVE_TIMEOUT * 10))); do
+  job_start "$job" "$port" || { echo "$name: ${job^^} did not start" >&2; exit 1; }
+  deadline=$((SECONDS + SAVE_TIMEOUT))
+  for _ in $(seq $((SAVE_TIMEOUT * 10))); do
     m=$(mem_kb "$pid"); ((m > peak)) && peak=$m
-    [[ $(info "$port" rdb_bgsave_in_progress) == 0 ]] && break
+    if job_over "$job" "$port"; then over=1; break; fi
+    ((SECONDS < deadline)) || break
     sleep 0.1
   done
   t1=$(now)
-  status=$(info "$port" rdb_last_bgsave_status)
-  [[ $status == ok ]] || { echo "$name: BGSAVE status $status" >&2; exit 1; }
+  ((over)) || { echo "$name: ${job^^} still running after ${SAVE_TIMEOUT}s" >&2; exit 1; }
+  status=$(job_status "$job" "$port")
+  [[ $status == ok ]] || { echo "$name: ${job^^} status $status" >&2; exit 1; }
   echo "$t0 $t1" >"$TMP/$name.window"
   touch "$TMP/$name.stop"
   wait "$lp" 2>/dev/null || true
@@ -231,26 +263,54 @@ bgsave_run() {
   BG_S=$(elapsed "$t0" "$t1")
 }
 
+pct() { awk -v a="$1" -v d="$DATASET_MB" 'BEGIN { printf "%.1f%%", 100 * a / d }'; }
+
+# job_table JOB NAME_REDIS NAME_EMBER: the table of sections 2-3 (or 4) from job_run's results,
+# saved as R_*/E_* by the caller.
+job_table() {
+  local what=$1 R_P99_0 R_MAX_0 R_RPS_0 E_P99_0 E_MAX_0 E_RPS_0 R_P99 R_MAX R_RPS R_N E_P99 E_MAX \
+    E_RPS E_N
+  read -r R_P99_0 R_MAX_0 R_RPS_0 _ < <(latency "$TMP/$2-base.lat")
+  read -r E_P99_0 E_MAX_0 E_RPS_0 _ < <(latency "$TMP/$3-base.lat")
+  read -r R_P99 R_MAX R_RPS R_N < <(latency "$TMP/$2-bg.lat" $(cat "$TMP/$2.window"))
+  read -r E_P99 E_MAX E_RPS E_N < <(latency "$TMP/$3-bg.lat" $(cat "$TMP/$3.window"))
+  row metric redis ember ember/redis
+  row "memory before $what, under load (MB)" "$R_BASE" "$E_BASE" "$(ratio "$E_BASE" "$R_BASE")"
+  row "peak memory added by $what (MB)" "$R_ADD" "$E_ADD" "$(ratio "$E_ADD" "$R_ADD")"
+  row "  as % of the dataset (${DATASET_MB} MB)" "$(pct "$R_ADD")" "$(pct "$E_ADD")" "(target <= 10%)"
+  row "$what duration under load (s)" "$R_BG" "$E_BG" "$(ratio "$E_BG" "$R_BG")"
+  row "SET p99 without $what (ms)" "$R_P99_0" "$E_P99_0" "$(ratio "$E_P99_0" "$R_P99_0")"
+  row "SET p99 during $what, worst chunk (ms)" "$R_P99" "$E_P99" "$(ratio "$E_P99" "$R_P99")"
+  row "SET max latency without $what (ms)" "$R_MAX_0" "$E_MAX_0" "$(ratio "$E_MAX_0" "$R_MAX_0")"
+  row "SET max latency during $what (ms)" "$R_MAX" "$E_MAX" "$(ratio "$E_MAX" "$R_MAX")"
+  row "SET req/s without $what" "$R_RPS_0" "$E_RPS_0" "$(ratio "$E_RPS_0" "$R_RPS_0")"
+  row "SET req/s during $what" "$R_RPS" "$E_RPS" "$(ratio "$E_RPS" "$R_RPS")"
+  echo "(load chunks overlapping the $what: redis $R_N, ember $E_N)"
+}
+
 echo
 echo "== BGSAVE under a SET load (redis-benchmark -t set -r $KEYS -d $VALUE -c 50, chunks of $LOAD_CHUNK)"
-bgsave_run redis /usr/bin/redis-server --save '' --appendonly no
+start redis "$TMP/redis" /usr/bin/redis-server --save '' --appendonly no
+job_run bgsave redis "$PID" "$PORT"
 R_BASE=$BASE_MB R_ADD=$ADD_MB R_BG=$BG_S
-bgsave_run ember "$EMBER_BIN" --save ''
+start ember "$TMP/ember" "$EMBER_BIN" --save ''
+job_run bgsave ember "$PID" "$PORT"
 E_BASE=$BASE_MB E_ADD=$ADD_MB E_BG=$BG_S
-read -r R_P99_0 R_MAX_0 R_RPS_0 _ < <(latency "$TMP/redis-base.lat")
-read -r E_P99_0 E_MAX_0 E_RPS_0 _ < <(latency "$TMP/ember-base.lat")
-read -r R_P99 R_MAX R_RPS R_N < <(latency "$TMP/redis-bg.lat" $(cat "$TMP/redis.window"))
-read -r E_P99 E_MAX E_RPS E_N < <(latency "$TMP/ember-bg.lat" $(cat "$TMP/ember.window"))
-pct() { awk -v a="$1" -v d="$DATASET_MB" 'BEGIN { printf "%.1f%%", 100 * a / d }'; }
-printf '%-44s %12s %12s %12s\n' metric redis ember ember/redis
-printf '%-44s %12s %12s %12s\n' "memory before BGSAVE, under load (MB)" "$R_BASE" "$E_BASE" "$(ratio "$E_BASE" "$R_BASE")"
-printf '%-44s %12s %12s %12s\n' "peak memory added by BGSAVE (MB)" "$R_ADD" "$E_ADD" "$(ratio "$E_ADD" "$R_ADD")"
-printf '%-44s %12s %12s %12s\n' "  as % of the dataset (${DATASET_MB} MB)" "$(pct "$R_ADD")" "$(pct "$E_ADD")" "(target <= 10%)"
-printf '%-44s %12s %12s %12s\n' "BGSAVE duration under load (s)" "$R_BG" "$E_BG" "$(ratio "$E_BG" "$R_BG")"
-printf '%-44s %12s %12s %12s\n' "SET p99 without BGSAVE (ms)" "$R_P99_0" "$E_P99_0" "$(ratio "$E_P99_0" "$R_P99_0")"
-printf '%-44s %12s %12s %12s\n' "SET p99 during BGSAVE, worst chunk (ms)" "$R_P99" "$E_P99" "$(ratio "$E_P99" "$R_P99")"
-printf '%-44s %12s %12s %12s\n' "SET max latency without BGSAVE (ms)" "$R_MAX_0" "$E_MAX_0" "$(ratio "$E_MAX_0" "$R_MAX_0")"
-printf '%-44s %12s %12s %12s\n' "SET max latency during BGSAVE (ms)" "$R_MAX" "$E_MAX" "$(ratio "$E_MAX" "$R_MAX")"
-printf '%-44s %12s %12s %12s\n' "SET req/s without BGSAVE" "$R_RPS_0" "$E_RPS_0" "$(ratio "$E_RPS_0" "$R_RPS_0")"
-printf '%-44s %12s %12s %12s\n' "SET req/s during BGSAVE" "$R_RPS" "$E_RPS" "$(ratio "$E_RPS" "$R_RPS")"
-echo "(load chunks overlapping the BGSAVE: redis $R_N, ember $E_N)"
+job_table BGSAVE redis ember
+
+# ------------------------------------------------------------------------------------------
+# 4. BGREWRITEAOF under the SET load: added memory, duration, client latency
+# ------------------------------------------------------------------------------------------
+AOF_ARGS=(--save '' --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0)
+mkdir "$TMP/redis-aof" "$TMP/ember-aof"
+echo
+echo "== BGREWRITEAOF under the same SET load (appendonly yes, appendfsync everysec)"
+start redis-aof "$TMP/redis-aof" /usr/bin/redis-server "${AOF_ARGS[@]}"
+fill "$PORT"
+job_run bgrewriteaof redis-aof "$PID" "$PORT"
+R_BASE=$BASE_MB R_ADD=$ADD_MB R_BG=$BG_S
+start ember-aof "$TMP/ember-aof" "$EMBER_BIN" "${AOF_ARGS[@]}"
+fill "$PORT"
+job_run bgrewriteaof ember-aof "$PID" "$PORT"
+E_BASE=$BASE_MB E_ADD=$ADD_MB E_BG=$BG_S
+job_table BGREWRITEAOF redis-aof ember-aof
