@@ -38,6 +38,18 @@ std::optional<std::vector<std::pair<int64_t, int64_t>>> ParseSaveRules(std::stri
   return rules;
 }
 
+// BGSAVE's dump. Renamed into place under the engine lock, so that a save aborted meanwhile
+// never replaces the newer dump of the SAVE that aborted it (SHUTDOWN, FLUSHALL); its directory
+// synced after, without the lock: that fsync waits for the filesystem's journal, over 100 ms
+// while other files are being written and synced, and every client waited for it at the end
+// of each BGSAVE.
+class DumpFile : public AtomicFile {
+ public:
+  using AtomicFile::AtomicFile;
+  bool Publish() override { return Rename(); }
+  void Published() override { SyncDir(); }
+};
+
 }  // namespace
 
 Persistence::Persistence(Engine* engine) : engine_(engine) {
@@ -136,7 +148,7 @@ Persistence::BgStart Persistence::BgSave(bool schedule, bool in_exec) {
     scheduled_ = true;
     return BgStart::kScheduled;
   }
-  auto file = std::make_unique<AtomicFile>(Path());
+  auto file = std::make_unique<DumpFile>(Path());
   last_try_ms_ = engine_->clock().NowMs();
   if (!file->Open()) {
     EMBER_LOG(kWarning, "%s", file->error().c_str());

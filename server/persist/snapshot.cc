@@ -191,6 +191,8 @@ void SnapshotJob::Run() {
     ok = ok && !aborted_ && sink_->Publish();
     End(ok);
   }
+  // Without the lock, and before over_, so that whoever sees the job over sees it durable.
+  if (ok) sink_->Published();
   sink_.reset();  // without the lock: a sink may free a large replaced file here
   std::lock_guard lk(mu_);
   over_ = true;
@@ -251,6 +253,12 @@ bool AtomicFile::Sync() {
 }
 
 bool AtomicFile::Publish() {
+  if (!Rename()) return false;
+  SyncDir();
+  return true;
+}
+
+bool AtomicFile::Rename() {
   close(fd_);
   fd_ = -1;
   replaced_fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -260,6 +268,10 @@ bool AtomicFile::Publish() {
     unlink(temp_.c_str());
     return false;
   }
+  return true;
+}
+
+void AtomicFile::SyncDir() {
   // The rename itself must survive a crash: sync the directory.
   size_t slash = path_.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
@@ -268,7 +280,6 @@ bool AtomicFile::Publish() {
     fsync(dfd);
     close(dfd);
   }
-  return true;
 }
 
 }  // namespace ember
