@@ -1,5 +1,6 @@
 #include "common/strings.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -349,6 +350,30 @@ bool GlobMatchImpl(const char* pat, size_t plen, const char* str, size_t slen, b
 bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase) {
   bool give_up = false;
   return GlobMatchImpl(pattern.data(), pattern.size(), str.data(), str.size(), nocase, &give_up, 0);
+}
+
+std::vector<BindAddress> ParseBind(std::string_view bind) {
+  std::vector<BindAddress> out;
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  size_t i = 0;
+  while (i < bind.size()) {
+    if (space(bind[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < bind.size() && !space(bind[j])) ++j;
+    std::string_view word = bind.substr(i, j - i);
+    i = j;
+    BindAddress a;
+    if (word[0] == '-') {
+      a.optional = true;
+      word.remove_prefix(1);
+    }
+    a.ip = word == "*" ? "0.0.0.0" : word == "::*" ? "::" : std::string(word);
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace ember

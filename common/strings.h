@@ -45,6 +45,15 @@ std::optional<int64_t> ParseDurationMs(std::string_view s, int64_t default_unit_
 // \\ \" \xHH escapes) and 'single' quotes. nullopt on unbalanced quotes.
 std::optional<std::vector<std::string>> SplitArgs(std::string_view line);
 
+// The addresses of `bind`, in redis.conf's syntax: space-separated; "*" is every IPv4 address
+// (0.0.0.0), "::*" every IPv6 one (::); a leading '-' makes an address optional (skipped when it
+// can't be bound).
+struct BindAddress {
+  std::string ip;
+  bool optional = false;
+};
+std::vector<BindAddress> ParseBind(std::string_view bind);
+
 // Redis's stringmatchlen: glob with * ? [abc] [^a] [a-z] and \ escapes.
 bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase = false);
 

@@ -62,6 +62,11 @@ bool CommandContext::Block(CmdArgs args, ObjType type, std::span<const std::stri
 // Engine
 
 namespace {
+const std::vector<std::string> kPolicyNames = {"volatile-lru",   "volatile-lfu", "volatile-random",
+                                               "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
+                                               "allkeys-random", "noeviction"};
+}  // namespace
+
 std::string NewRunId() {
   std::random_device rd;
   static constexpr char kHex[] = "0123456789abcdef";
@@ -69,11 +74,6 @@ std::string NewRunId() {
   for (char& c : id) c = kHex[rd() % 16];
   return id;
 }
-
-const std::vector<std::string> kPolicyNames = {"volatile-lru",   "volatile-lfu", "volatile-random",
-                                               "volatile-ttl",   "allkeys-lru",  "allkeys-lfu",
-                                               "allkeys-random", "noeviction"};
-}  // namespace
 
 Engine::Engine(const Clock* clock)
     : clock_(clock),

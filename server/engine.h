@@ -152,6 +152,9 @@ struct ServerStats {
 
 class Engine;
 class Aof;
+
+// 40 random hex digits: a run id, a replication id.
+std::string NewRunId();
 class Replication;
 
 // What a command handler sees: its client, the selected db, the reply builder and the way to

@@ -4,6 +4,11 @@
 
 namespace ember {
 
+std::string SelectCommand(int db) {
+  std::string n = std::to_string(db);
+  return "*2\r\n$6\r\nSELECT\r\n$" + std::to_string(n.size()) + "\r\n" + n + "\r\n";
+}
+
 void Journal::Append(int db, std::span<const std::string_view> effect) {
   ++dirty_;
   if (sinks_.empty()) return;  // nobody reads the stream yet: don't pay for serialising it

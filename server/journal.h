@@ -10,6 +10,9 @@
 
 namespace ember {
 
+// "SELECT db" as RESP: what a sink writes before an effect in another db than the last one.
+std::string SelectCommand(int db);
+
 // Receives every effect in order, serialised as RESP, with the db it applies to. The AOF and
 // the replication backlog (later) are sinks.
 class JournalSink {

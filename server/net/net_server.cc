@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/resp_parser.h"
+#include "common/strings.h"
 #include "server/errors.h"
 #include "server/persist/aof.h"
 
@@ -378,13 +379,7 @@ std::optional<std::string> NetServer::Listen() {
     port = int(engine_->config().port.load());
     backlog = int(engine_->config().tcp_backlog.load());
   }
-  std::istringstream words(bind);
-  std::string addr;
-  while (words >> addr) {
-    bool optional = addr[0] == '-';
-    if (optional) addr = addr.substr(1);
-    if (addr == "*") addr = "0.0.0.0";
-    if (addr == "::*") addr = "::";
+  for (const auto& [addr, optional] : ParseBind(bind)) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(addr, ec);
     if (ec) return "bad bind address '" + addr + "'";

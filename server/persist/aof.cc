@@ -94,14 +94,6 @@ int SyncFd(int fd) {
   return rc;
 }
 
-// fsyncs a directory so that a rename or a new file in it survives a crash.
-void SyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  fsync(fd);
-  close(fd);
-}
-
 // Writes `data` to `path` through a temp file in the same directory: written, fsynced, renamed.
 std::optional<std::string> WriteFileAtomically(const std::string& dir, const std::string& name,
                                                std::string_view data) {
@@ -121,7 +113,7 @@ std::optional<std::string> WriteFileAtomically(const std::string& dir, const std
     unlink(tmp.c_str());
     return "can't rename " + tmp + " to " + path + ": " + Errno(err);
   }
-  SyncDir(dir);
+  SyncDirectory(dir);
   return std::nullopt;
 }
 
@@ -839,7 +831,7 @@ std::optional<std::string> Aof::LoadAndOpen() {
       if (rename(legacy_path.c_str(), (dir + "/" + m.base->name).c_str()) != 0) {
         return "Can't move " + legacy_path + " into " + dir + ": " + Errno(errno);
       }
-      SyncDir(dir);
+      SyncDirectory(dir);
     }
   } else {
     bool legacy_is_dir = false;
@@ -946,8 +938,8 @@ std::optional<std::string> Aof::LoadAndOpen() {
     if (rename(legacy_path.c_str(), (dir + "/" + config_.filename).c_str()) != 0) {
       return "Can't move " + legacy_path + " into " + dir + ": " + Errno(errno);
     }
-    SyncDir(dir);
-    SyncDir(cfg.dir);
+    SyncDirectory(dir);
+    SyncDirectory(cfg.dir);
     EMBER_LOG(kNotice, "Moved the AOF file %s into %s as its base", legacy_path.c_str(),
               dir.c_str());
     manifest_ = up;
@@ -1259,7 +1251,7 @@ std::optional<std::string> Aof::FinishRewrite(std::vector<int>* doomed) {
     }
     if (fd >= 0) doomed->push_back(fd);
   }
-  SyncDir(plan.dir);
+  SyncDirectory(plan.dir);
   if (is_open()) manifest_ = m;
   base_size_ = FileSize(plan.dir + "/" + m.base->name);
   int64_t incrs = 0;
@@ -1401,8 +1393,7 @@ void Aof::Append(int db, std::span<const std::string_view>, std::string_view res
     }
   }
   if (db != selected_db_) {
-    std::string n = std::to_string(db);
-    buf_ += "*2\r\n$6\r\nSELECT\r\n$" + std::to_string(n.size()) + "\r\n" + n + "\r\n";
+    buf_ += SelectCommand(db);
     selected_db_ = db;
   }
   buf_.append(resp);

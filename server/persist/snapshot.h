@@ -153,6 +153,9 @@ class SnapshotJob {
   std::thread thread_;
 };
 
+// fsyncs a directory, so that a rename or a new file in it survives a crash.
+void SyncDirectory(const std::string& dir);
+
 // A file written under a temporary name, fsynced and renamed over `path` on Commit(), so a
 // crash mid-save never leaves a partial file where a complete one is expected.
 class AtomicFile : public ImageSink {

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -32,14 +31,6 @@ constexpr size_t kChunkBytes = 256 * 1024;
 constexpr auto kAckPeriod = std::chrono::seconds(1);
 // A link that failed waits this long before it dials again.
 constexpr auto kRetryDelay = std::chrono::milliseconds(500);
-
-std::string RandomHex40() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* kHex = "0123456789abcdef";
-  std::string out(40, '0');
-  for (auto& c : out) c = kHex[rng() & 15];
-  return out;
-}
 
 int64_t NowMs() {
   using namespace std::chrono;
@@ -651,7 +642,7 @@ Replication::Replication(Engine* engine) : engine_(engine) { NewReplid(); }
 Replication::~Replication() { Stop(); }
 
 void Replication::NewReplid() {
-  replid_ = RandomHex40();
+  replid_ = NewRunId();
   replid2_ = std::string(40, '0');
   second_offset_ = -1;
 }
@@ -725,15 +716,10 @@ std::optional<std::string> Replication::Start() {
   }
   service_ = std::make_unique<Service>(this);
   grpc::ServerBuilder builder;
-  std::istringstream words(bind);
-  std::string addr;
   int bound = 0;
   std::vector<std::unique_ptr<int>> selected;
-  while (words >> addr) {
-    if (addr[0] == '-') addr = addr.substr(1);
-    if (addr == "*") addr = "0.0.0.0";
-    if (addr == "::*") addr = "[::]";
-    if (addr.find(':') != std::string::npos && addr[0] != '[') addr = "[" + addr + "]";
+  for (const auto& a : ParseBind(bind)) {
+    std::string addr = a.ip.find(':') != std::string::npos ? "[" + a.ip + "]" : a.ip;
     selected.push_back(std::make_unique<int>(0));
     builder.AddListeningPort(addr + ":" + std::to_string(port), grpc::InsecureServerCredentials(),
                              selected.back().get());
@@ -803,7 +789,7 @@ void Replication::BecomeMaster() {
   // that follow this node can continue.
   replid2_ = replid_;
   second_offset_ = int64_t(log_.end());
-  replid_ = RandomHex40();
+  replid_ = NewRunId();
   selected_db_ = -1;
   // As Redis does: the sub-replicas reconnect and continue with +CONTINUE <new id>. Kept on,
   // they would get the bytes after this point under the old id and need a full sync the next
@@ -829,8 +815,7 @@ bool Replication::RefusesWrite(const ClientState& client) const {
 void Replication::Append(int db, std::span<const std::string_view>, std::string_view resp) {
   if (is_replica()) return;  // the link feeds the log with the master's bytes
   if (db != selected_db_) {
-    std::string n = std::to_string(db);
-    log_.Append("*2\r\n$6\r\nSELECT\r\n$" + std::to_string(n.size()) + "\r\n" + n + "\r\n");
+    log_.Append(SelectCommand(db));
     selected_db_ = db;
   }
   log_.Append(resp);

@@ -59,4 +59,16 @@ TEST(StringsTest, SplitArgsLikeSdssplitargs) {
 }
 
 }  // namespace
+TEST(StringsTest, ParseBindReadsRedisConfSyntax) {
+  auto a = ParseBind("  127.0.0.1\t-::1 *  ::* ");
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0].ip, "127.0.0.1");
+  EXPECT_FALSE(a[0].optional);
+  EXPECT_EQ(a[1].ip, "::1");
+  EXPECT_TRUE(a[1].optional);
+  EXPECT_EQ(a[2].ip, "0.0.0.0");
+  EXPECT_EQ(a[3].ip, "::");
+  EXPECT_TRUE(ParseBind("").empty());
+}
+
 }  // namespace ember
