@@ -414,6 +414,23 @@ def raises(fn, exc_type, contains=None):
     raise AssertionError(f"expected {exc_type.__name__}, nothing raised")
 
 
+# What every command but a few gets while a dataset loads.
+LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+def connect_asap(port, proc, timeout=10):
+    """Connects as soon as the port accepts (to catch a server still loading): a busy loop
+    bounded in tries and time. None when `proc` exited or the time ran out."""
+    started = time.monotonic()
+    for _ in range(1_000_000):
+        try:
+            return RespConnection(port, timeout=10)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() - started > timeout:
+                return None
+    return None
+
+
 def wait_for(pred, timeout, interval=0.05):
     """Bounded poll: True once pred() holds, False after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -16,9 +16,9 @@
      raised) the server recovers by itself and nothing acknowledged is lost. With appendfsync
      always the server exits instead of answering the write (as Redis does).
   6. Redis 7.0 and Ember read each other's AOF directories: Ember's directory loaded by
-     redis-server, also after BGREWRITEAOF with and without aof-use-rdb-preamble; Redis's (with an RDB base written by BGREWRITEAOF, and with an AOF-format
-     base from aof-use-rdb-preamble no) loaded by Ember; datasets compared key by key. SKIP of
-     this part without redis-server.
+     redis-server, also after BGREWRITEAOF with and without aof-use-rdb-preamble; Redis's (with
+     an RDB base written by BGREWRITEAOF, and with an AOF-format base from aof-use-rdb-preamble
+     no) loaded by Ember; datasets compared key by key. SKIP of this part without redis-server.
   7. Rewrites under load: 200k keys, four clients writing with appendfsync always, BGREWRITEAOF
      to the end, a second one killed mid-way with SIGKILL: after a restart every acknowledged
      write is there, no temp file is left, and a client that connects the moment the port
@@ -41,7 +41,8 @@ import tempfile
 import threading
 import time
 
-from harness import ConnectionClosed, RespConnection, check, eq, free_port, wait_for
+from harness import (LOADING, ConnectionClosed, RespConnection, check, connect_asap, eq, free_port,
+                     wait_for)
 
 try:
     import redis
@@ -494,7 +495,6 @@ def redis_interop(args, work, ember_dir):
 # --------------------------------------------------------------------------------------------
 
 REWRITE_KEYS = 200_000
-LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
 
 
 def populate(port, n):
@@ -507,18 +507,6 @@ def populate(port, n):
             c.send_command("MSET", *args)
         for _ in range(0, n, batch):
             eq(c.read_reply(), b"+OK\r\n", "MSET")
-
-
-def connect_asap(port, proc, timeout=10):
-    """Connects as soon as the port accepts: a busy loop bounded in tries and time."""
-    started = time.monotonic()
-    for _ in range(1_000_000):
-        try:
-            return RespConnection(port, timeout=10)
-        except OSError:
-            if proc.poll() is not None or time.monotonic() - started > timeout:
-                return None
-    return None
 
 
 def rewrite_under_load(args, work):
@@ -543,14 +531,11 @@ def rewrite_under_load(args, work):
     acked = sum(w.acked for w in writers)
 
     # The restart: the first client in sees -LOADING or the data, never an empty dataset.
-    port = free_port()
-    log = open(os.path.join(d, "ember-restart.log"), "wb")
-    p = subprocess.Popen([args.ember, "--port", str(port), "--appendonly", "yes"], cwd=d,
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
+    s.start(expect_ready=False)
+    port = s.port
     try:
-        conn = connect_asap(port, p)
-        check(conn is not None, f"no connection after the restart (exit {p.poll()})")
+        conn = connect_asap(port, s.proc)
+        check(conn is not None, f"no connection after the restart (exit {s.proc.poll()})")
         with conn:
             first = conn.call("GET", "key:1")
             check(first in (LOADING, b"$7\r\nvalue:1\r\n"),
@@ -579,13 +564,7 @@ def rewrite_under_load(args, work):
         temps = [n for n in os.listdir(aof_dir(d)) if n.startswith("temp-")]
         eq(temps, [], "temp files left in the AOF directory")
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        s.stop()
     print(f"  rewrites under load: {acked_at_first} writes acknowledged during the first "
           f"BGREWRITEAOF, SIGKILL with the second one {'running' if in_progress else 'done'}, "
           f"{acked} acknowledged, 0 lost; -LOADING "
@@ -602,15 +581,11 @@ def loading_from_aof(args, work):
             f.write(b"".join(resp("SET", f"key:{i}", f"value:{i}") for i in range(at, at + 10_000)))
     with open(os.path.join(aof_dir(d), "appendonly.aof.manifest"), "w") as f:
         f.write("file appendonly.aof.1.incr.aof seq 1 type i\n")
-    port = free_port()
-    log = open(os.path.join(d, "ember.log"), "wb")
-    p = subprocess.Popen([args.ember, "--port", str(port), "--appendonly", "yes"], cwd=d,
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
+    s = ember(args, d).start(expect_ready=False)
     replies = {}
     try:
-        conn = connect_asap(port, p)
-        check(conn is not None, f"no connection (exit {p.poll()})")
+        conn = connect_asap(s.port, s.proc)
+        check(conn is not None, f"no connection (exit {s.proc.poll()})")
         last = b"$%d\r\nvalue:%d\r\n" % (len(f"value:{n - 1}"), n - 1)
         deadline = time.monotonic() + 60
         with conn:
@@ -623,13 +598,7 @@ def loading_from_aof(args, work):
             eq(reply, last, "GET of the last key once loaded")
             eq(conn.call("DBSIZE"), b":%d\r\n" % n, "DBSIZE")
     finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=5)
+        s.stop()
     eq(sorted(replies), sorted(r for r in (LOADING, last) if r in replies),
        "replies while the AOF loads (only -LOADING, then the value)")
     check(LOADING in replies, "-LOADING was never seen while 500k commands were replayed")

@@ -58,8 +58,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ConnectionClosed, RespConnection, Server, encode_command,  # noqa: E402
-                     frame_end, free_port, parse_reply)
+from harness import (LOADING, ConnectionClosed, RespConnection, Server,  # noqa: E402
+                     connect_asap, encode_command, frame_end, free_port, parse_reply)
 
 try:
     import redis
@@ -70,7 +70,6 @@ if redis is not None:
     import test_rdb_codec as codec  # noqa: E402  (fill(), live_listing(), quote() ...)
 
 SEED = 20261125
-LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
 MISCONF = (b"-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
            b"persist to disk. Commands that may modify the data set are disabled, because this "
            b"instance is configured to report errors during writes if RDB snapshotting fails "
@@ -875,18 +874,6 @@ def run_to_exit(binary, d, timeout=EXIT_TIMEOUT_S):
 # --------------------------------------------------------------------------------------------
 
 LOAD_KEYS = 1_500_000
-
-
-def connect_asap(port, proc, timeout=10):
-    """Connects as soon as the port accepts: a busy loop bounded in tries and time."""
-    started = time.monotonic()
-    for _ in range(1_000_000):
-        try:
-            return RespConnection(port, timeout=10)
-        except OSError:
-            if proc.poll() is not None or time.monotonic() - started > timeout:
-                return None
-    return None
 
 
 def startup_probe(ctx, d, tries):
