@@ -142,9 +142,9 @@ Persistence::BgStart Persistence::BgSave(bool schedule, bool in_exec) {
   // As Redis: SCHEDULE waits out another background job (Redis: another child), or an
   // abandoned save still winding down.
   // Another job: an AOF rewrite or a replica's full sync.
-  bool rewriting = !bg_ && engine_->SnapshotBusy();
-  if (bg_ || rewriting || in_exec) {
-    if (!schedule && !in_exec) return rewriting ? BgStart::kBusy : BgStart::kInProgress;
+  bool other_job = !bg_ && engine_->SnapshotBusy();
+  if (bg_ || other_job || in_exec) {
+    if (!schedule && !in_exec) return other_job ? BgStart::kBusy : BgStart::kInProgress;
     scheduled_ = true;
     return BgStart::kScheduled;
   }
