@@ -58,6 +58,21 @@ bool CommandContext::Block(CmdArgs args, ObjType type, std::span<const std::stri
   return true;
 }
 
+void CommandContext::BlockForAcks(uint64_t offset, int64_t replicas, int64_t deadline_ms) {
+  Engine& e = *engine_;
+  auto b = std::make_unique<ClientState::BlockState>();
+  b->db = client_->db;
+  b->deadline_ms = deadline_ms;
+  b->null_array = false;
+  b->wait_replicas = replicas;
+  b->wait_offset = offset;
+  client_->block = std::move(b);
+  ++e.blocked_count_;
+  e.ack_waiters_.push_back(client_);
+  e.replication_->RequestAcks();
+  client_->Blocked(deadline_ms);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Engine
 
@@ -488,6 +503,16 @@ bool IsWrite(CommandRegistry& registry, const ClientState& client, const Command
   });
 }
 
+// Redis's "deny stale": commands without the stale flag, and an EXEC with one queued.
+bool DeniedWhenStale(CommandRegistry& registry, const ClientState& client, const CommandId& cmd) {
+  if (!cmd.Has(kStale)) return true;
+  if (cmd.name != "exec" || !client.in_multi) return false;
+  return std::any_of(client.queued.begin(), client.queued.end(), [&](const auto& queued) {
+    const CommandId* c = registry.Find(queued[0]);
+    return c != nullptr && !c->Has(kStale);
+  });
+}
+
 bool RefusedOnDiskError(CommandRegistry& registry, const ClientState& client,
                         const CommandId& cmd) {
   return cmd.name == "ping" || IsWrite(registry, client, cmd);
@@ -610,6 +635,12 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     return count_if_error();
   }
 
+  if (replication_->LacksGoodReplicas(client) && IsWrite(registry_, client, *cmd)) {
+    Reject(client, cmd, errors::kNoReplicas, rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
   if (replication_->RefusesWrite(client) && IsWrite(registry_, client, *cmd)) {
     Reject(client, cmd, errors::kReadOnly, rb);
     ++cmd->rejected_calls;
@@ -622,6 +653,12 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
                "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                "this context",
            rb);
+    ++cmd->rejected_calls;
+    return count_if_error();
+  }
+
+  if (replication_->RefusesStale(client) && DeniedWhenStale(registry_, client, *cmd)) {
+    Reject(client, cmd, errors::kMasterDown, rb);
     ++cmd->rejected_calls;
     return count_if_error();
   }
@@ -654,7 +691,10 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   current_rb_ = outer_rb;
   // A write that changed data touches its keys for WATCH. (A read that only expired a key was
   // already reported by the keyspace.)
-  if (cmd->Has(kWrite) && journal_.dirty() != dirty_before) TouchKeysOf(*cmd, client.db, args);
+  if (journal_.dirty() != dirty_before) {
+    if (cmd->Has(kWrite)) TouchKeysOf(*cmd, client.db, args);
+    client.woff = replication_->offset();
+  }
   ++cmd->calls;
   cmd->cycles += CycleCount() - start;
   ++stats_.total_commands_processed;
@@ -717,7 +757,10 @@ void Engine::RerunBlocked(ClientState& c) {
   rerunning_ = nullptr;
   if (!deferred_events_.empty()) FlushDeferredEvents();
   if (out.empty()) return;  // still nothing for it: it keeps its place
-  if (journal_.dirty() != dirty_before) TouchKeysOf(*cmd, c.db, CmdArgs(args.data(), args.size()));
+  if (journal_.dirty() != dirty_before) {
+    TouchKeysOf(*cmd, c.db, CmdArgs(args.data(), args.size()));
+    c.woff = replication_->offset();
+  }
   ++cmd->calls;
   ++stats_.total_commands_processed;
   RemoveBlock(c);
@@ -731,6 +774,7 @@ void Engine::RemoveBlock(ClientState& c) {
     std::erase(it->second, &c);
     if (it->second.empty()) blocked_on_.erase(it);
   }
+  if (c.block->wait_replicas >= 0) std::erase(ack_waiters_, &c);
   c.block.reset();
   --blocked_count_;
 }
@@ -742,6 +786,8 @@ bool Engine::CancelBlock(ClientState& c, std::string_view error) {
   rb.SetResp3(c.resp3);
   if (!error.empty()) {
     rb.Error(error);
+  } else if (c.block->wait_replicas >= 0) {
+    rb.Integer(replication_->CountAcked(c.block->wait_offset));
   } else if (c.block->null_array) {
     rb.NullArray();
   } else {
@@ -757,6 +803,23 @@ void Engine::ExpireBlocked() {
   int64_t now = clock_->NowMs();
   for (const auto& [id, c] : clients_) {
     if (c->block && c->block->deadline_ms != 0 && c->block->deadline_ms <= now) CancelBlock(*c);
+  }
+}
+
+void Engine::ServeAckWaiters() {
+  for (size_t i = 0; i < ack_waiters_.size();) {
+    ClientState* c = ack_waiters_[i];
+    int64_t acked = replication_->CountAcked(c->block->wait_offset);
+    if (acked < c->block->wait_replicas) {
+      ++i;
+      continue;
+    }
+    std::string out;
+    ReplyBuilder rb(&out);
+    rb.SetResp3(c->resp3);
+    rb.Integer(acked);
+    RemoveBlock(*c);  // erases it from ack_waiters_
+    c->Unblocked(std::move(out));
   }
 }
 

@@ -125,8 +125,14 @@ class ClientState {
     std::vector<std::string> args;  // the command, run again when a key may serve it
     int64_t deadline_ms;            // 0: none
     bool null_array;                // the timeout reply: null array, else null bulk
+    // WAIT: no keys; served once `wait_replicas` replicas acknowledged `wait_offset`, and
+    // its timeout reply is how many did.
+    int64_t wait_replicas = -1;
+    uint64_t wait_offset = 0;
   };
   std::unique_ptr<BlockState> block;
+  // The replication offset after this client's last write (what its WAIT waits for).
+  uint64_t woff = 0;
 
   // Pub/Sub subscriptions, in the order they were made.
   std::vector<std::string> channels, patterns;
@@ -198,6 +204,9 @@ class CommandContext {
   // and the client keeps its place in the queues.
   bool Block(CmdArgs args, ObjType type, std::span<const std::string_view> keys,
              int64_t deadline_ms, bool null_array_on_timeout);
+  // WAIT: the client waits until `replicas` replicas acknowledged `offset`, or `deadline_ms`
+  // (0: forever), and is answered how many did.
+  void BlockForAcks(uint64_t offset, int64_t replicas, int64_t deadline_ms);
 
  private:
   Engine* engine_;
@@ -275,6 +284,8 @@ class Engine : public KeyspaceListener {
   bool CancelBlock(ClientState& c, std::string_view error = {});
   // Times out every waiter whose deadline passed.
   void ExpireBlocked();
+  // Replicas acknowledged more of the stream: serves the WAITs it satisfies.
+  void ServeAckWaiters();
 
   // Keyspace notifications (notify-keyspace-events): event classes and the two channel kinds.
   enum NotifyFlag : uint32_t {
@@ -370,8 +381,9 @@ class Engine : public KeyspaceListener {
   std::map<std::pair<int, std::string>, std::deque<ClientState*>> blocked_on_;
   std::vector<std::pair<int, std::string>> ready_keys_;
   size_t blocked_count_ = 0;
-  ClientState* rerunning_ = nullptr;  // the blocked client whose command runs again
-  int exec_depth_ = 0;                // nesting of ExecuteInBatch (EXEC runs its queue inside)
+  std::vector<ClientState*> ack_waiters_;  // in WAIT, first come first served
+  ClientState* rerunning_ = nullptr;       // the blocked client whose command runs again
+  int exec_depth_ = 0;                     // nesting of ExecuteInBatch (EXEC runs its queue inside)
   ClientState* current_client_ = nullptr;
   ReplyBuilder* current_rb_ = nullptr;
   struct DeferredEvent {

@@ -33,6 +33,9 @@ inline constexpr char kMisconf[] =
     "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about the "
     "RDB error.";
 inline constexpr char kReadOnly[] = "-READONLY You can't write against a read only replica.";
+inline constexpr char kNoReplicas[] = "-NOREPLICAS Not enough good replicas to write.";
+inline constexpr char kMasterDown[] =
+    "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 inline constexpr char kLoading[] = "-LOADING Redis is loading the dataset in memory";
 inline constexpr char kOom[] = "-OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr char kMaxClients[] = "max number of clients reached";

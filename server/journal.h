@@ -13,6 +13,16 @@ namespace ember {
 // "SELECT db" as RESP: what a sink writes before an effect in another db than the last one.
 std::string SelectCommand(int db);
 
+// A point of the replication stream a dataset on disk matches exactly: the replication id,
+// the offset of the next byte, and the db the stream is in there (its last SELECT). An RDB
+// file carries it in its AUX fields (repl-id, repl-offset, repl-stream-db); an AOF beside its
+// files after a clean shut-down. A node restarted from either continues replication from it.
+struct ReplPosition {
+  std::string replid;
+  uint64_t offset = 0;
+  int stream_db = 0;
+};
+
 // Receives every effect in order, serialised as RESP, with the db it applies to. The AOF and
 // the replication backlog (later) are sinks.
 class JournalSink {

@@ -111,6 +111,13 @@ int main(int argc, char** argv) {
     // Replication starts on the loaded dataset: a full sync must not copy half of it, and a
     // replica's link must not apply its master's stream to data still loading.
     if (error.empty()) {
+      std::optional<ReplPosition> at = engine.aof().enabled()
+                                           ? engine.aof().loaded_position()
+                                           : engine.persistence().loaded_position();
+      if (at) {
+        std::lock_guard lk(engine.mu());
+        engine.replication().Restore(*at);
+      }
       if (auto err = engine.replication().Start()) error = *err;
     }
     if (!error.empty()) {

@@ -1252,6 +1252,31 @@ void CmdReplicaOf(CmdArgs args, CommandContext& ctx) {
   ctx.reply().Ok();
 }
 
+// WAIT numreplicas timeout: until that many replicas acknowledged this client's last write.
+void CmdWait(CmdArgs args, CommandContext& ctx) {
+  Engine& engine = ctx.engine();
+  Replication& r = engine.replication();
+  if (r.is_replica()) {
+    return ctx.reply().Error(
+        "WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+        "replica is configured to be writable (which is not the default) writes to replicas are "
+        "just local and are not propagated.");
+  }
+  auto replicas = ParseInt64(args[1]);
+  if (!replicas) return ctx.reply().Error(errors::kNotInteger);
+  auto timeout = ParseInt64(args[2]);
+  if (!timeout) return ctx.reply().Error(errors::kTimeoutNotInt);
+  if (*timeout < 0) return ctx.reply().Error("timeout is negative");
+  int64_t now = engine.clock().NowMs();
+  if (*timeout > INT64_MAX - now) return ctx.reply().Error("timeout is out of range");
+  uint64_t offset = ctx.client().woff;
+  int64_t acked = r.CountAcked(offset);
+  // Inside MULTI, as in Redis, the answer is what holds now.
+  if (acked >= *replicas || ctx.client().in_exec) return ctx.reply().Integer(acked);
+  int64_t deadline = *timeout == 0 ? 0 : now + *timeout;
+  ctx.BlockForAcks(offset, *replicas, deadline);
+}
+
 void CmdRole(CmdArgs, CommandContext& ctx) { ctx.engine().replication().Role(ctx.reply()); }
 
 void CmdLastSave(CmdArgs, CommandContext& ctx) {
@@ -1378,6 +1403,7 @@ void RegisterServerFamily(CommandRegistry* registry) {
       << CommandId("BGREWRITEAOF", kAdmin | kNoScript, 1, 0, 0).Handler(CmdBgRewriteAof).Doc("server", "1.0.0", "Asynchronously rewrite the append-only file", kO1)
       << CommandId("REPLICAOF", kAdmin | kNoScript | kStale, 3, 0, 0).Handler(CmdReplicaOf).Doc("server", "5.0.0", "Make the server a replica of another instance, or promote it as master.", kO1)
       << CommandId("SLAVEOF", kAdmin | kNoScript | kStale, 3, 0, 0).Handler(CmdReplicaOf).Doc("server", "1.0.0", "Make the server a replica of another instance, or promote it as master.", kO1)
+      << CommandId("WAIT", kNoScript, 3, 0, 0).Handler(CmdWait).Doc("generic", "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", kO1)
       << CommandId("ROLE", kNoScript | kLoading | kStale | kFast, 1, 0, 0).Handler(CmdRole).Doc("server", "2.8.12", "Return the role of the instance in the context of replication", kO1)
       << CommandId("LASTSAVE", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdLastSave).Doc("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", kO1)
       << CommandId("TIME", kLoading | kStale | kFast, 1, 0, 0).Handler(CmdTime).Doc("server", "2.6.0", "Return the current server time", kO1)

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <sstream>
 
 #include "common/config_table.h"
 #include "common/log.h"
@@ -20,6 +21,7 @@
 #include "server/persist/persistence.h"
 #include "server/persist/rdb.h"
 #include "server/persist/snapshot.h"
+#include "server/repl/replication.h"
 #include "server/types/dump.h"
 
 namespace ember {
@@ -115,6 +117,37 @@ std::optional<std::string> WriteFileAtomically(const std::string& dir, const std
   }
   SyncDirectory(dir);
   return std::nullopt;
+}
+
+// The replication position beside the AOF after a clean shut-down (see ReplPosition), with the
+// last incr file's name and size then: it holds only while that file is exactly as it was.
+struct SavedPosition {
+  ReplPosition at;
+  std::string incr;
+  uint64_t size = 0;
+};
+
+std::string PositionFileName(std::string_view filename) {
+  return std::string(filename) + ".repl-position";
+}
+
+std::string SerializePosition(const SavedPosition& p) {
+  return "replid " + p.at.replid + "\noffset " + std::to_string(p.at.offset) + "\nstream-db " +
+         std::to_string(p.at.stream_db) + "\nincr " + p.incr + " " + std::to_string(p.size) + "\n";
+}
+
+std::optional<SavedPosition> ParsePosition(const std::string& text) {
+  std::istringstream in(text);
+  std::string k1, k2, k3, k4, size;
+  SavedPosition p;
+  in >> k1 >> p.at.replid >> k2 >> p.at.offset >> k3 >> p.at.stream_db >> k4 >> p.incr >> size;
+  auto n = ParseInt64(size);
+  if (!in || k1 != "replid" || k2 != "offset" || k3 != "stream-db" || k4 != "incr" ||
+      p.at.replid.size() != 40 || p.at.stream_db < 0 || !n || *n < 0) {
+    return std::nullopt;
+  }
+  p.size = uint64_t(*n);
+  return p;
 }
 
 // Files a crash left behind (a rewrite's base, the incr file of an AOF being switched on, a
@@ -802,6 +835,12 @@ std::optional<std::string> Aof::ApplyAppendonly(bool on) {
   return std::nullopt;
 }
 
+void Aof::DatasetReplaced() {
+  if (!is_open() && !awaiting_base_) return;
+  Close();
+  ApplyAppendonly(true);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Aof: start-up
 
@@ -816,6 +855,14 @@ std::optional<std::string> Aof::LoadAndOpen() {
   if (have_dir && !is_dir) return "The AOF directory " + dir + " exists and is not a directory";
 
   if (have_dir) RemoveTempFiles(dir);
+  // Read once: from the first write on, the AOF is past the position it names.
+  std::optional<SavedPosition> saved;
+  std::string position_path = dir + "/" + PositionFileName(config_.filename);
+  std::string position_text;
+  if (have_dir && PathExists(position_path) && !ReadWholeFile(position_path, &position_text)) {
+    saved = ParsePosition(position_text);
+    unlink(position_path.c_str());
+  }
   AofManifest m;
   bool legacy = false;
   if (PathExists(manifest_path)) {
@@ -948,7 +995,12 @@ std::optional<std::string> Aof::LoadAndOpen() {
   if (files.empty()) return OpenFresh();
   dir_ = dir;
   manifest_ = m;
-  return OpenExisting();
+  if (auto err = OpenExisting()) return err;
+  if (saved && !manifest_.incrs.empty() && manifest_.incrs.back().name == saved->incr &&
+      file_size_ == saved->size) {
+    loaded_position_ = saved->at;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> LoadAof(Engine& engine) { return engine.aof().LoadAndOpen(); }
@@ -959,7 +1011,8 @@ void CloseAof(Engine& engine) {
     if (engine.aof().is_open()) {
       EMBER_LOG(kNotice, "Writing and fsyncing the AOF before exit");
     }
-    engine.aof().Close();
+    ReplPosition at = engine.replication().position();
+    engine.aof().Close(&at);
   }
   engine.aof().StopRewrite();
 }
@@ -1358,14 +1411,23 @@ void Aof::StartLogging(int fd, uint64_t file_size) {
   StartFlusher();
 }
 
-void Aof::Close() {
+void Aof::Close(const ReplPosition* at) {
   // As Redis kills the rewriting child when the AOF goes off.
   if (rewrite_in_progress()) rewrite_->Abort();
+  bool complete = !awaiting_base_;  // else the log goes to a temp file without a base yet
   awaiting_base_ = false;
   if (!is_open()) return;
   StopFlusher();
   Flush(true);
   engine_->journal().RemoveSink(this);
+  if (at != nullptr && complete && !write_failing_ && !fsync_failing_ && !manifest_.incrs.empty()) {
+    std::lock_guard w(write_mu_);
+    SavedPosition p{*at, manifest_.incrs.back().name, file_size_};
+    if (auto err =
+            WriteFileAtomically(dir_, PositionFileName(config_.filename), SerializePosition(p))) {
+      EMBER_LOG(kWarning, "Can't record the replication position beside the AOF: %s", err->c_str());
+    }
+  }
   {
     std::lock_guard w(write_mu_);
     std::lock_guard f(fsync_mu_);

@@ -183,8 +183,15 @@ class Aof : public JournalSink {
   // Start-up with appendonly yes (see LoadAof).
   std::optional<std::string> LoadAndOpen();
   // Writes and fsyncs what is pending and closes the file; the log stops and a rewrite in
-  // progress is abandoned. Under the engine lock.
-  void Close();
+  // progress is abandoned. Under the engine lock. With `at` (a shut-down), records beside the
+  // files that they end exactly at that replication position: the next start continues
+  // replication from there (Redis 7.0 can't after loading an AOF).
+  void Close(const ReplPosition* at = nullptr);
+  // A replica's full sync replaced the dataset under the engine lock: what the AOF holds no
+  // longer leads to it. As in Redis 7.0, the log starts again with a rewrite of the new one.
+  void DatasetReplaced();
+  // After LoadAndOpen: the position recorded by the clean shut-down the AOF ends at, if any.
+  const std::optional<ReplPosition>& loaded_position() const { return loaded_position_; }
 
   // ---- Rewriting, under the engine lock
 
@@ -329,6 +336,7 @@ class Aof : public JournalSink {
   // appendonly is on but the AOF on disk does not have it yet: the next rewrite switches the
   // log on (and restarts it, if it was logging into plan_.temp_incr).
   bool awaiting_base_ = false;
+  std::optional<ReplPosition> loaded_position_;
 };
 
 // Start-up with appendonly yes, for server/main.cc: loads the AOF directory (manifest, base,

@@ -100,7 +100,7 @@ std::vector<std::pair<std::string, std::string>> Persistence::AuxFields() const 
           {"redis-bits", "64"},
           {"ctime", std::to_string(engine_->clock().NowMs() / 1000)},
           {"used-mem", std::to_string(engine_->UsedMemory())},
-          {"repl-stream-db", "0"},
+          {"repl-stream-db", std::to_string(engine_->replication().stream_db())},
           {"repl-id", engine_->replication().replid()},
           {"repl-offset", std::to_string(engine_->replication().offset())},
           {"aof-base", "0"},
@@ -301,6 +301,8 @@ bool Persistence::Load(std::string* error) {
     }
     batch.clear();
   };
+  ReplPosition position;
+  int position_fields = 0;
   RdbLoadResult res = loader.Load(
       [&](int db, Entry* e) {
         batch.emplace_back(db, e);
@@ -309,7 +311,19 @@ bool Persistence::Load(std::string* error) {
           if (!fail.empty()) loader.Fail(fail);
         }
       },
-      {});
+      [&](std::string_view key, std::string_view value) {
+        auto n = ParseInt64(value);
+        if (key == "repl-id" && value.size() == 40) {
+          position.replid = std::string(value);
+          ++position_fields;
+        } else if (key == "repl-offset" && n && *n >= 0) {
+          position.offset = uint64_t(*n);
+          ++position_fields;
+        } else if (key == "repl-stream-db" && n && *n >= 0 && *n < INT32_MAX) {
+          position.stream_db = int(*n);
+          ++position_fields;
+        }
+      });
   flush();
   loading_ = false;
   if (!fail.empty() && res.ok) {
@@ -320,6 +334,7 @@ bool Persistence::Load(std::string* error) {
     *error = "Short read or OOM loading DB. Unrecoverable error, aborting now. (" + res.error + ")";
     return false;
   }
+  if (position_fields == 3) loaded_position_ = position;
   EMBER_LOG(kNotice, "DB loaded from disk: %.3f seconds",
             double(engine_->clock().MonotonicUs() - started) / 1e6);
   EMBER_LOG(kNotice, "Done loading RDB, keys loaded: %llu, keys expired: %llu.",

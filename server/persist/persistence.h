@@ -3,11 +3,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/config_table.h"
+#include "server/journal.h"
 
 namespace ember {
 
@@ -61,6 +63,8 @@ class Persistence {
   // Start-up: loads dir/dbfilename if there is one, while clients get -LOADING. Called without
   // the lock (it takes it per batch of keys). False, with the reason, when the file is bad.
   bool Load(std::string* error);
+  // The replication position the loaded file recorded (its repl-* AUX fields), if any.
+  const std::optional<ReplPosition>& loaded_position() const { return loaded_position_; }
   bool loading() const { return loading_.load(std::memory_order_relaxed); }
   // Called before the server accepts clients, so that the first of them already gets -LOADING
   // (Load() clears it when there is no dump; EndLoading() after the AOF is loaded).
@@ -89,6 +93,7 @@ class Persistence {
   std::unique_ptr<SnapshotJob> bg_;
   std::atomic<bool> loading_{false};
   uint64_t load_loaded_ = 0, load_expired_ = 0;
+  std::optional<ReplPosition> loaded_position_;
   uint64_t rdb_saves_ = 0;
 };
 

@@ -58,6 +58,21 @@ uint64_t ReplicationLog::held() const {
   return end_ - start_;
 }
 
+uint64_t ReplicationLog::Pinned(const Cursor& c) const {
+  std::lock_guard lk(mu_);
+  return PinnedLocked(c);
+}
+
+uint64_t ReplicationLog::PinnedLocked(const Cursor& c) const {
+  uint64_t window = end_ > backlog_size_ ? end_ - backlog_size_ : 0;
+  return c.next < window ? window - c.next : 0;
+}
+
+bool ReplicationLog::WasCut(const Cursor& c) const {
+  std::lock_guard lk(mu_);
+  return c.cut;
+}
+
 bool ReplicationLog::Contains(uint64_t offset) const {
   std::lock_guard lk(mu_);
   return offset >= start_ && offset <= end_;
@@ -91,7 +106,8 @@ bool ReplicationLog::Read(Cursor* c, size_t max, std::string* out,
                           std::chrono::steady_clock::time_point deadline) {
   out->clear();
   std::unique_lock lk(mu_);
-  cv_.wait_until(lk, deadline, [&] { return c->cut || c->next < end_; });
+  cv_.wait_until(lk, deadline, [&] { return c->cut || c->woken || c->next < end_; });
+  c->woken = false;
   if (c->cut) return false;
   while (out->size() < max && c->next < end_) {
     // The block holding c->next: blocks are contiguous, so find it from the front.
@@ -109,6 +125,7 @@ bool ReplicationLog::Read(Cursor* c, size_t max, std::string* out,
 
 void ReplicationLog::WakeAll() {
   std::lock_guard lk(mu_);
+  for (auto& c : cursors_) c->woken = true;
   cv_.notify_all();
 }
 
@@ -125,13 +142,13 @@ void ReplicationLog::set_replica_limit(uint64_t bytes) {
 }
 
 // Frees the front blocks nobody needs: wholly before the backlog's window and read by every
-// attached cursor. A cursor lagging by more than the replica limit is cut first.
+// attached cursor. A cursor pinning more than the replica limit is cut first.
 void ReplicationLog::TrimLocked() {
   uint64_t keep_from = end_ > backlog_size_ ? end_ - backlog_size_ : 0;
   bool cut_any = false;
   for (auto it = cursors_.begin(); it != cursors_.end();) {
     Cursor& c = **it;
-    if (replica_limit_ > 0 && end_ - c.next > replica_limit_) {
+    if (replica_limit_ > 0 && PinnedLocked(c) > replica_limit_) {
       c.cut = true;
       cut_any = true;
       it = cursors_.erase(it);

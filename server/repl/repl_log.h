@@ -17,8 +17,8 @@ namespace ember {
 // resyncs are served from and, at the same time, the output buffer of every replica: as in
 // Redis 7.0, one copy of the bytes is shared by all, in blocks, and a block is freed once it
 // is both older than the backlog (repl-backlog-size) and behind every replica still attached.
-// A replica that lags by more than its limit (client-output-buffer-limit replica) is detached
-// (cut off; it will resync) so that it does not keep memory alive.
+// A replica that keeps more than its limit alive beyond the backlog (client-output-buffer-limit
+// replica) is detached (cut off; it will resync) so that it does not keep memory alive.
 //
 // Appends come from the engine (under its lock); readers are the threads that send to
 // replicas. The log has a mutex of its own: senders never take the engine lock.
@@ -28,8 +28,9 @@ class ReplicationLog {
 
   // A reader's position: the next offset it sends. Created by Attach, owned by the caller.
   struct Cursor {
-    uint64_t next = 0;
-    bool cut = false;  // detached for lagging too far (or the log restarted)
+    uint64_t next = 0;   // changed by Read only
+    bool cut = false;    // detached for lagging too far (or the log restarted)
+    bool woken = false;  // WakeAll: the next Read returns at once
   };
 
   // Appends bytes at end(). Wakes waiting readers.
@@ -41,6 +42,11 @@ class ReplicationLog {
   uint64_t start() const;  // first offset still held
   uint64_t end() const;    // offset of the next byte appended (master_repl_offset)
   uint64_t held() const;   // bytes held (repl_backlog_histlen)
+  // What the cursor costs: the bytes it has not read that the backlog would not keep anyway.
+  // The replica limits apply to this, so a replica continuing from inside the backlog is never
+  // cut off for the backlog's bytes it has yet to read.
+  uint64_t Pinned(const Cursor& c) const;
+  bool WasCut(const Cursor& c) const;
   // Whether a reader could start at `offset` (partial resync): start() <= offset <= end().
   bool Contains(uint64_t offset) const;
 
@@ -57,7 +63,8 @@ class ReplicationLog {
   // (or the deadline passed with nothing: `out` empty, true).
   bool Read(Cursor* c, size_t max, std::string* out,
             std::chrono::steady_clock::time_point deadline);
-  // Wakes every waiting reader (shut-down, a cut).
+  // Makes every reader's Read (the one waiting, or the next) return at once, with what there
+  // is: the sender has something else to do (stop, ask for an ack).
   void WakeAll();
 
   // repl-backlog-size and the replica output limit (0: none).
@@ -70,6 +77,7 @@ class ReplicationLog {
     std::string data;
   };
   void TrimLocked();
+  uint64_t PinnedLocked(const Cursor& c) const;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

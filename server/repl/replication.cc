@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "common/strings.h"
 #include "replication.grpc.pb.h"
 #include "server/engine.h"
+#include "server/persist/aof.h"
 #include "server/persist/persistence.h"
 #include "server/persist/rdb.h"
 #include "server/persist/snapshot.h"
@@ -49,7 +51,13 @@ struct Replication::ReplicaInfo {
   uint64_t ack_offset = 0;
   int64_t last_ack_ms = 0;
   std::shared_ptr<ReplicationLog::Cursor> cursor;
-  bool dropped = false;  // the master stops serving it (it became a replica itself)
+  // The master stops serving it: it became a replica itself, or Cron cut the replica off.
+  bool dropped = false;
+  int64_t soft_limit_since_ms = 0;  // over the soft output limit since (0: not over)
+  // The replica's RPC: Cron cancels it (a sender blocked on a replica that stopped reading
+  // then returns). Valid while the info is in replicas_.
+  grpc::ServerContext* ctx = nullptr;
+  std::atomic<int64_t> sent_ms{0};  // the last snapshot bytes sent (full sync)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -63,8 +71,8 @@ using SyncStream = grpc::ServerReaderWriter<pb::MasterMessage, pb::ReplicaMessag
 // from the job's thread, so that only one thread writes to the stream at a time.
 class StreamSink : public ImageSink {
  public:
-  StreamSink(SyncStream* stream, pb::MasterMessage header)
-      : stream_(stream), header_(std::move(header)) {}
+  StreamSink(SyncStream* stream, pb::MasterMessage header, std::atomic<int64_t>* sent_ms)
+      : stream_(stream), header_(std::move(header)), sent_ms_(sent_ms) {}
   bool Write(std::string_view bytes) override {
     if (!sent_header_) {
       sent_header_ = true;
@@ -75,6 +83,7 @@ class StreamSink : public ImageSink {
       size_t n = std::min(bytes.size(), kChunkBytes);
       m.set_snapshot_chunk(bytes.data(), n);
       if (!stream_->Write(m)) return Fail();
+      *sent_ms_ = NowMs();
       bytes.remove_prefix(n);
     }
     return true;
@@ -90,6 +99,7 @@ class StreamSink : public ImageSink {
   }
   SyncStream* stream_;
   pb::MasterMessage header_;
+  std::atomic<int64_t>* sent_ms_;
   bool sent_header_ = false;
   std::string error_;
 };
@@ -110,6 +120,7 @@ class Replication::Service final : public pb::Replication::Service {
     auto info = std::make_shared<ReplicaInfo>();
     info->ip = req.listening_host().empty() ? PeerIp(ctx->peer()) : req.listening_host();
     info->port = req.listening_port();
+    info->ctx = ctx;
     {
       std::lock_guard lk(engine.mu());
       const std::string& pass = engine.config().requirepass;
@@ -132,6 +143,7 @@ class Replication::Service final : public pb::Replication::Service {
       bool same_id = req.replid() == r.replid_ ||
                      (req.replid() == r.replid2_ && int64_t(req.offset()) <= r.second_offset_);
       if (same_id && r.log_.Contains(uint64_t(req.offset()))) {
+        r.backlog_active_ = true;
         info->cursor = r.log_.Attach(uint64_t(req.offset()));
         info->state = "online";
         info->ack_offset = uint64_t(req.offset());
@@ -159,11 +171,13 @@ class Replication::Service final : public pb::Replication::Service {
       }
       if (req.replid() != "?") ++r.sync_partial_err_;
       ++r.sync_full_;
+      r.backlog_active_ = true;
       uint64_t offset = r.log_.end();
       r.selected_db_ = -1;  // the stream after the snapshot starts with a SELECT
       info->cursor = r.log_.Attach(offset);
       info->state = "send_bulk";
       info->ack_offset = 0;
+      info->sent_ms = NowMs();
       r.replicas_.push_back(info);
       EMBER_LOG(kNotice, "Replica %s:%d asks for synchronization; full resync from offset %llu",
                 info->ip.c_str(), info->port, (unsigned long long)offset);
@@ -182,7 +196,7 @@ class Replication::Service final : public pb::Replication::Service {
                     {"repl-id", r.replid_},
                     {"repl-offset", std::to_string(offset)},
                     {"aof-base", "0"}}),
-          std::make_unique<StreamSink>(stream, std::move(header)));
+          std::make_unique<StreamSink>(stream, std::move(header), &info->sent_ms));
       r.sync_job_ = job.get();
       break;
     }
@@ -237,37 +251,50 @@ class Replication::Service final : public pb::Replication::Service {
         std::lock_guard lk(engine.mu());
         info->ack_offset = std::max(info->ack_offset, uint64_t(m.ack().offset()));
         info->last_ack_ms = NowMs();
+        engine.ServeAckWaiters();
       }
       reader_done = true;
       r_->log_.WakeAll();
     });
     std::string buf;
+    // WAIT asks for acks: once the bytes appended before the request are sent, so is an
+    // ack_request, and the replica answers after applying them.
+    uint64_t acks_asked = r_->ack_requests_.load();
+    uint64_t ack_after = 0;
+    bool ack_pending = false;
     for (;;) {
       if (reader_done || ctx->IsCancelled() || r_->stopping_) break;
+      if (uint64_t asked = r_->ack_requests_.load(); asked != acks_asked) {
+        acks_asked = asked;
+        ack_pending = true;
+        ack_after = r_->log_.end();
+      }
       {
         std::lock_guard lk(engine.mu());
         if (info->dropped) break;
-        // repl-timeout: a replica that has not acknowledged anything for that long is gone.
-        if (NowMs() - info->last_ack_ms > r_->timeout_s_.load() * 1000) {
-          EMBER_LOG(kWarning, "Disconnecting timedout replica %s:%d", info->ip.c_str(), info->port);
-          break;
-        }
       }
       if (!r_->log_.Read(info->cursor.get(), kChunkBytes, &buf,
                          SteadyClock::now() + std::chrono::milliseconds(100))) {
         std::lock_guard lk(engine.mu());
         if (info->dropped) break;
         EMBER_LOG(kWarning,
-                  "Replica %s:%d fell behind by more than the replica output limit (or the "
-                  "stream restarted): disconnected, it will resync",
+                  "Replica %s:%d fell behind by more than the replica output limit "
+                  "(client-output-buffer-limit replica): disconnected, it will resync",
                   info->ip.c_str(), info->port);
         break;
       }
-      if (buf.empty()) continue;
-      pb::MasterMessage m;
-      m.set_commands(std::move(buf));
-      if (!stream->Write(m)) break;
-      buf.clear();
+      if (!buf.empty()) {
+        pb::MasterMessage m;
+        m.set_commands(std::move(buf));
+        if (!stream->Write(m)) break;
+        buf.clear();
+      }
+      if (ack_pending && info->cursor->next >= ack_after) {
+        ack_pending = false;
+        pb::MasterMessage m;
+        m.set_ack_request(true);
+        if (!stream->Write(m)) break;
+      }
     }
     ctx->TryCancel();
     reader.join();
@@ -277,9 +304,7 @@ class Replication::Service final : public pb::Replication::Service {
   grpc::Status Drop(const std::shared_ptr<ReplicaInfo>& info) {
     if (info->cursor) r_->log_.Detach(info->cursor);
     std::lock_guard lk(r_->engine_->mu());
-    r_->replicas_.remove(info);
-    if (r_->replicas_.empty()) r_->no_replicas_since_ms_ = NowMs();
-    EMBER_LOG(kNotice, "Connection with replica %s:%d lost.", info->ip.c_str(), info->port);
+    r_->ForgetReplicaLocked(info);
     return grpc::Status::OK;
   }
 
@@ -470,6 +495,15 @@ class Replication::Link {
         cv_.wait_for(lk, kAckPeriod, [&] { return done || stop_.load(); });
         if (done || stop_) break;
         SendAck(stream.get(), &write_mu);
+        // repl-timeout: the master sends a PING every repl-ping-replica-period at least.
+        std::lock_guard elk(engine.mu());
+        int64_t timeout_ms = r_->timeout_s_.load() * 1000;
+        if (NowMs() - last_io_ms_ > timeout_ms) {
+          EMBER_LOG(kWarning, "MASTER timeout: no data nor PING received for %lld seconds",
+                    (long long)r_->timeout_s_.load());
+          ctx.TryCancel();
+          break;
+        }
       }
     });
     std::string pending;
@@ -553,6 +587,7 @@ class Replication::Link {
     }
     for (int i = 0; i < ks.num_dbs(); ++i) engine.TouchWatchedKeysIn(i);
     ks.SwapDataset(*loaded);
+    engine.aof().DatasetReplaced();
     r_->replid_ = fr.replid();
     r_->replid2_ = std::string(40, '0');
     r_->second_offset_ = -1;
@@ -637,7 +672,9 @@ class Replication::Link {
 // ---------------------------------------------------------------------------------------------
 // Replication
 
-Replication::Replication(Engine* engine) : engine_(engine) { NewReplid(); }
+Replication::Replication(Engine* engine) : engine_(engine), no_replicas_since_ms_(NowMs()) {
+  NewReplid();
+}
 
 Replication::~Replication() { Stop(); }
 
@@ -681,7 +718,6 @@ void Replication::RegisterConfig(ConfigTable& t) {
   t.AddString("masterauth", &masterauth_, "", true);
   t.AddMemory("repl-backlog-size", &backlog_size_, 10LL << 20, 16 * 1024, true);
   t.OnChange("repl-backlog-size", [this] { log_.set_backlog_size(uint64_t(backlog_size_)); });
-  log_.set_backlog_size(uint64_t(backlog_size_));
   t.AddInt("repl-backlog-ttl", &backlog_ttl_s_, 3600, 0, INT32_MAX, true);
   for (const char* name : {"replica-read-only", "slave-read-only"}) {
     t.AddBool(name, &read_only_, true, true);
@@ -703,6 +739,12 @@ void Replication::RegisterConfig(ConfigTable& t) {
     t.AddInt(name, &ping_period_s_, 10, 1, INT32_MAX, true);
   }
   t.AddBool("replica-accept-empty-master", &accept_empty_master_, false, true);
+  for (const char* name : {"min-replicas-to-write", "min-slaves-to-write"}) {
+    t.AddInt(name, &min_replicas_to_write_, 0, 0, INT32_MAX, true);
+  }
+  for (const char* name : {"min-replicas-max-lag", "min-slaves-max-lag"}) {
+    t.AddInt(name, &min_replicas_max_lag_, 10, 0, INT32_MAX, true);
+  }
 }
 
 std::optional<std::string> Replication::Start() {
@@ -712,6 +754,7 @@ std::optional<std::string> Replication::Start() {
     std::lock_guard lk(engine_->mu());
     bind = engine_->config().bind;
     port = int(port_.load() ? port_.load() : engine_->config().port.load() + 10000);
+    log_.set_backlog_size(uint64_t(backlog_size_));  // as configured at start-up
     engine_->journal().AddSink(this);
   }
   service_ = std::make_unique<Service>(this);
@@ -725,6 +768,10 @@ std::optional<std::string> Replication::Start() {
                              selected.back().get());
   }
   builder.RegisterService(service_.get());
+  // A replica that stops reading (stopped, partitioned) leaves a sender blocked in a write: the
+  // transport's keepalive ends it.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   builder.SetMaxSendMessageSize(64 << 20);
   builder.SetMaxReceiveMessageSize(64 << 20);
   server_ = builder.BuildAndStart();
@@ -756,6 +803,7 @@ void Replication::Stop() {
 
 void Replication::StartLink() {
   engine_->keyspace().set_expire_on_access(false);  // the master's DELs remove keys
+  backlog_active_ = true;
   link_ = std::make_unique<Link>(this, master_host_, master_port_);
 }
 
@@ -791,6 +839,7 @@ void Replication::BecomeMaster() {
   second_offset_ = int64_t(log_.end());
   replid_ = NewRunId();
   selected_db_ = -1;
+  backlog_active_ = true;
   // As Redis does: the sub-replicas reconnect and continue with +CONTINUE <new id>. Kept on,
   // they would get the bytes after this point under the old id and need a full sync the next
   // time their link breaks.
@@ -798,6 +847,14 @@ void Replication::BecomeMaster() {
   EMBER_LOG(kNotice, "MASTER MODE enabled (new replication id %s, secondary %s up to %lld)",
             replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
   if (old) std::thread([l = std::move(old)]() mutable { l.reset(); }).detach();
+}
+
+void Replication::ForgetReplicaLocked(const std::shared_ptr<ReplicaInfo>& info) {
+  auto it = std::find(replicas_.begin(), replicas_.end(), info);
+  if (it == replicas_.end()) return;
+  replicas_.erase(it);
+  if (replicas_.empty()) no_replicas_since_ms_ = NowMs();
+  EMBER_LOG(kNotice, "Connection with replica %s:%d lost.", info->ip.c_str(), info->port);
 }
 
 void Replication::DropReplicasLocked() {
@@ -809,11 +866,76 @@ void Replication::DropReplicasLocked() {
 }
 
 bool Replication::RefusesWrite(const ClientState& client) const {
-  return is_replica() && read_only_.load(std::memory_order_relaxed) && !client.is_master;
+  return is_replica() && read_only_.load(std::memory_order_relaxed) && !client.is_master &&
+         !client.loader;
+}
+
+bool Replication::LacksGoodReplicas(const ClientState& client) const {
+  int64_t need = min_replicas_to_write_.load(std::memory_order_relaxed);
+  if (need <= 0 || is_replica() || client.loader) return false;
+  return min_replicas_max_lag_.load(std::memory_order_relaxed) > 0 && GoodReplicas() < need;
+}
+
+int64_t Replication::GoodReplicas() const {
+  int64_t now = NowMs(), good = 0, max_lag = min_replicas_max_lag_.load();
+  for (const auto& r : replicas_) {
+    good += r->state == "online" && (now - r->last_ack_ms) / 1000 <= max_lag;
+  }
+  return good;
+}
+
+bool Replication::RefusesStale(const ClientState& client) const {
+  return is_replica() && !serve_stale_.load(std::memory_order_relaxed) && !client.is_master &&
+         !client.loader && !(link_ && link_->up());
+}
+
+int64_t Replication::CountAcked(uint64_t offset) const {
+  int64_t n = 0;
+  for (const auto& r : replicas_) n += r->state == "online" && r->ack_offset >= offset;
+  return n;
+}
+
+void Replication::RequestAcks() {
+  ack_requests_.fetch_add(1);
+  log_.WakeAll();
+}
+
+ReplPosition Replication::position() const { return {replid_, log_.end(), stream_db()}; }
+
+int Replication::stream_db() const {
+  if (is_replica()) return stream_db_;
+  return selected_db_ < 0 ? 0 : selected_db_;
+}
+
+void Replication::Restore(const ReplPosition& at) {
+  log_.Reset(at.offset);
+  backlog_active_ = true;
+  if (is_replica()) {
+    replid_ = at.replid;
+    replid2_ = std::string(40, '0');
+    second_offset_ = -1;
+    synced_once_ = true;
+    master_run_replid_ = at.replid;
+    stream_db_ = at.stream_db;
+    EMBER_LOG(kNotice,
+              "The loaded data is at offset %llu of replication id %s: the link will ask the "
+              "master to continue from there",
+              (unsigned long long)at.offset, at.replid.c_str());
+  } else {
+    replid2_ = at.replid;
+    second_offset_ = int64_t(at.offset);
+    selected_db_ = -1;
+    EMBER_LOG(kNotice,
+              "The loaded data is at offset %llu of replication id %s: kept as the secondary "
+              "id, replicas can continue",
+              (unsigned long long)at.offset, at.replid.c_str());
+  }
 }
 
 void Replication::Append(int db, std::span<const std::string_view>, std::string_view resp) {
-  if (is_replica()) return;  // the link feeds the log with the master's bytes
+  // A replica's link feeds the log with its master's bytes; a master without replicas for
+  // repl-backlog-ttl keeps none.
+  if (is_replica() || !backlog_active_) return;
   if (db != selected_db_) {
     log_.Append(SelectCommand(db));
     selected_db_ = db;
@@ -822,8 +944,61 @@ void Replication::Append(int db, std::span<const std::string_view>, std::string_
 }
 
 void Replication::Cron() {
-  if (is_replica()) return;
   int64_t now = NowMs();
+  // client-output-buffer-limit replica: the hard limit cuts a replica off as soon as it keeps
+  // that many bytes alive beyond the backlog (ReplicationLog::Pinned), the soft one once it has
+  // kept that many that long.
+  const auto& limit = engine_->config().obuf_limits[ServerConfig::kReplicaClient];
+  log_.set_replica_limit(uint64_t(limit[0].load()));
+  int64_t soft = limit[1].load(), soft_s = limit[2].load();
+  int64_t timeout_ms = timeout_s_.load() * 1000;
+  std::vector<std::shared_ptr<ReplicaInfo>> gone;
+  for (auto& r : replicas_) {
+    if (!r->cursor || r->dropped) continue;
+    // The sender may be blocked writing to a replica that stopped reading: cancelling the RPC
+    // ends it (and a full sync's snapshot job with it).
+    const char* why = nullptr;
+    if (log_.WasCut(*r->cursor)) {
+      why = "its output buffer went over the hard limit";
+    } else if (soft > 0 && log_.Pinned(*r->cursor) > uint64_t(soft)) {
+      if (r->soft_limit_since_ms == 0) r->soft_limit_since_ms = now;
+      if (now - r->soft_limit_since_ms >= soft_s * 1000) {
+        why = "its output buffer stayed over the soft limit";
+      }
+    } else {
+      r->soft_limit_since_ms = 0;
+    }
+    // repl-timeout: no ack for that long (online), no snapshot bytes taken (full sync).
+    int64_t heard = r->state == "online" ? r->last_ack_ms : r->sent_ms.load();
+    if (!why && now - heard > timeout_ms) why = "timeout (repl-timeout)";
+    if (!why) continue;
+    EMBER_LOG(kWarning,
+              "Disconnecting replica %s:%d: %s (client-output-buffer-limit replica %lld %lld "
+              "%lld, repl-timeout %lld)",
+              r->ip.c_str(), r->port, why, (long long)limit[0].load(), (long long)soft,
+              (long long)soft_s, (long long)timeout_s_.load());
+    log_.Cut(r->cursor);
+    r->dropped = true;
+    r->ctx->TryCancel();
+    gone.push_back(r);
+  }
+  // Gone now, for INFO and WAIT: the sender's thread may stay blocked in a write to a stopped
+  // replica (a cancelled RPC does not end a gRPC write waiting for flow control) until the
+  // transport's keepalive gives the connection up.
+  for (const auto& r : gone) ForgetReplicaLocked(r);
+  if (is_replica()) return;
+  // repl-backlog-ttl: a master alone frees its backlog, and a new replication id starts (the
+  // history it could continue from is gone), as Redis does.
+  int64_t ttl = backlog_ttl_s_.load();
+  if (backlog_active_ && replicas_.empty() && ttl > 0 &&
+      now - no_replicas_since_ms_ >= ttl * 1000) {
+    EMBER_LOG(kNotice, "Replication backlog freed after %lld seconds without connected replicas.",
+              (long long)ttl);
+    backlog_active_ = false;
+    log_.Reset(log_.end());
+    NewReplid();
+    selected_db_ = -1;
+  }
   // A PING now and then keeps the replicas' view of the link fresh (and the offset moving, as
   // Redis's does).
   if (!replicas_.empty() && now - last_ping_ms_ >= ping_period_s_.load() * 1000) {
@@ -840,6 +1015,9 @@ void Replication::AppendInfo(std::string* out) const {
   if (!is_replica()) {
     field("role", "master");
     field("connected_slaves", std::to_string(replicas_.size()));
+    if (min_replicas_to_write_ > 0 && min_replicas_max_lag_ > 0) {
+      field("min_slaves_good_slaves", std::to_string(GoodReplicas()));
+    }
     int i = 0;
     for (const auto& r : replicas_) {
       field("slave" + std::to_string(i++),
@@ -879,11 +1057,12 @@ void Replication::AppendInfo(std::string* out) const {
   field("master_replid", replid_);
   field("master_replid2", replid2_);
   field("master_repl_offset", std::to_string(log_.end()));
-  field("second_repl_offset", std::to_string(second_offset_));
-  field("repl_backlog_active", "1");
+  // Redis counts these two from 1 (the offset of a byte, not of the position before it).
+  field("second_repl_offset", std::to_string(second_offset_ < 0 ? -1 : second_offset_ + 1));
+  field("repl_backlog_active", backlog_active_ ? "1" : "0");
   field("repl_backlog_size", std::to_string(backlog_size_.load()));
-  field("repl_backlog_first_byte_offset", std::to_string(log_.start()));
-  field("repl_backlog_histlen", std::to_string(log_.held()));
+  field("repl_backlog_first_byte_offset", std::to_string(backlog_active_ ? log_.start() + 1 : 0));
+  field("repl_backlog_histlen", std::to_string(backlog_active_ ? log_.held() : 0));
 }
 
 void Replication::Role(ReplyBuilder& rb) const {

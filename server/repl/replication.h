@@ -68,8 +68,30 @@ class Replication : public JournalSink {
   void SetMaster(std::string host, int port);
   void BecomeMaster();
 
-  // The dispatcher: -READONLY for writes from clients on a read-only replica.
+  // The dispatcher: -READONLY for writes from clients on a read-only replica (not its master's
+  // link, not the AOF's replay at start-up).
   bool RefusesWrite(const ClientState& client) const;
+  // -NOREPLICAS for writes: min-replicas-to-write is set and fewer replicas acknowledged
+  // within min-replicas-max-lag seconds. (Not for the AOF's replay at start-up.)
+  bool LacksGoodReplicas(const ClientState& client) const;
+  // -MASTERDOWN for commands not allowed on stale data: a replica whose link is down, with
+  // replica-serve-stale-data no.
+  bool RefusesStale(const ClientState& client) const;
+
+  // WAIT: the replicas that acknowledged the stream up to `offset`.
+  int64_t CountAcked(uint64_t offset) const;
+  // WAIT: every replica is asked to acknowledge now (Redis's REPLCONF GETACK); their answers
+  // serve Engine::ServeAckWaiters.
+  void RequestAcks();
+
+  // The stream's position now: what a file matching the dataset exactly records (an RDB's
+  // repl-* AUX fields, the AOF at shut-down).
+  ReplPosition position() const;
+  int stream_db() const;
+  // Start-up, after loading a file that recorded `at`, before Start(). A replica continues
+  // the stream from there (a partial resync when its master still has it); a master keeps
+  // it as its secondary id, as after a promotion, so that its replicas continue too.
+  void Restore(const ReplPosition& at);
 
   // JournalSink: the effects made on a master (a replica's log is fed by its link instead).
   void Append(int db, std::span<const std::string_view> effect, std::string_view resp) override;
@@ -99,11 +121,15 @@ class Replication : public JournalSink {
   friend class Link;
 
   void NewReplid();
+  // Online replicas that acknowledged within min-replicas-max-lag seconds.
+  int64_t GoodReplicas() const;
   void StartLink();
   void StopLinkLocked(std::unique_ptr<Link>* out);
   // Cuts the attached replicas off (they reconnect, and continue if they can): nothing this
   // node appends from now on reaches them on their current stream.
   void DropReplicasLocked();
+  // A replica is gone (its RPC ended, or Cron cut it off): INFO, ROLE and WAIT stop counting it.
+  void ForgetReplicaLocked(const std::shared_ptr<ReplicaInfo>& info);
 
   Engine* engine_;
   ReplicationLog log_;
@@ -121,6 +147,8 @@ class Replication : public JournalSink {
   std::atomic<int64_t> timeout_s_{60};
   std::atomic<int64_t> ping_period_s_{10};
   std::atomic<bool> accept_empty_master_{false};
+  std::atomic<int64_t> min_replicas_to_write_{0};
+  std::atomic<int64_t> min_replicas_max_lag_{10};
 
   // Identity (under the engine lock).
   std::string replid_, replid2_;
@@ -128,6 +156,10 @@ class Replication : public JournalSink {
   int selected_db_ = -1;  // of the last effect in the log (a master's)
   int64_t last_ping_ms_ = 0;
   int64_t no_replicas_since_ms_ = 0;
+  // A master keeps a backlog from its first replica on, until it has had none for
+  // repl-backlog-ttl (as Redis; its offset stands still meanwhile). A replica always has one.
+  bool backlog_active_ = false;
+  std::atomic<uint64_t> ack_requests_{0};  // RequestAcks calls
 
   // Master side: the replicas attached (under the engine lock).
   std::list<std::shared_ptr<ReplicaInfo>> replicas_;
@@ -140,7 +172,7 @@ class Replication : public JournalSink {
   std::atomic<bool> stopping_{false};
 
   // Replica side.
-  bool synced_once_ = false;       // replid_ is the master's: a partial resync may work
+  bool synced_once_ = false;  // replid_ is the master's: a partial resync may work
   // The db the stream is in at log_.end() (its last SELECT): a link that continues the stream,
   // with this master or another one, applies the next bytes there.
   int stream_db_ = 0;
