@@ -226,6 +226,9 @@ class Engine : public KeyspaceListener {
   ~Engine() override;
 
   std::mutex& mu() { return mu_; }
+  // Clients waiting for mu() now (the network layer counts them): a background job that holds
+  // the lock in slices gives way only when someone waits.
+  std::atomic<int>& lock_waiters() { return lock_waiters_; }
   ConfigTable& config_table() { return config_table_; }
   ServerConfig& config() { return config_; }
   Keyspace& keyspace() { return *keyspace_; }
@@ -366,6 +369,7 @@ class Engine : public KeyspaceListener {
   void CountError(std::string_view reply_tail);
 
   std::mutex mu_;
+  std::atomic<int> lock_waiters_{0};
   const Clock* clock_;
   ServerConfig config_;
   ConfigTable config_table_;

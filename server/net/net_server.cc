@@ -256,7 +256,9 @@ class Session : public ClientState, public std::enable_shared_from_this<Session>
     size_t pos = 0;
     bool protocol_error = false;
     {
+      engine_->lock_waiters().fetch_add(1, std::memory_order_relaxed);
       std::lock_guard lk(engine_->mu());
+      engine_->lock_waiters().fetch_sub(1, std::memory_order_relaxed);
       RequestParser::Limits limits;
       limits.max_bulk_len = engine_->config().proto_max_bulk_len.load();
       ReplyBuilder rb(&out_);

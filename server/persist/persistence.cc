@@ -158,7 +158,7 @@ Persistence::BgStart Persistence::BgSave(bool schedule, bool in_exec) {
   bgsave_started_ms_ = last_try_ms_;
   dirty_at_start_ = engine_->journal().dirty();
   EMBER_LOG(kNotice, "Background saving started");
-  bg_ = std::make_unique<SnapshotJob>(engine_->mu(), &engine_->keyspace(),
+  bg_ = std::make_unique<SnapshotJob>(engine_->mu(), engine_->lock_waiters(), &engine_->keyspace(),
                                       RdbImage(compress_, checksum_, AuxFields()), std::move(file));
   return BgStart::kStarted;
 }

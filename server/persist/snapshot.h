@@ -121,9 +121,10 @@ class ImageSink {
 // Under the engine lock unless said otherwise.
 class SnapshotJob {
  public:
-  // Fixes the point in time (the keyspace as it is now) and starts the thread.
-  SnapshotJob(std::mutex& mu, Keyspace* ks, std::unique_ptr<ImageFormat> format,
-              std::unique_ptr<ImageSink> sink);
+  // Fixes the point in time (the keyspace as it is now) and starts the thread. `lock_waiters`
+  // counts the clients waiting for `mu` (Engine::lock_waiters).
+  SnapshotJob(std::mutex& mu, const std::atomic<int>& lock_waiters, Keyspace* ks,
+              std::unique_ptr<ImageFormat> format, std::unique_ptr<ImageSink> sink);
   // Waits for the thread: never under the lock.
   ~SnapshotJob();
   SnapshotJob(const SnapshotJob&) = delete;
@@ -146,6 +147,7 @@ class SnapshotJob {
   void End(bool ok);  // under the lock
 
   std::mutex& mu_;
+  const std::atomic<int>& lock_waiters_;
   std::unique_ptr<Snapshot> snap_;
   std::unique_ptr<ImageSink> sink_;  // the thread's, destroyed on it
   bool over_ = false, ok_ = false, aborted_ = false;

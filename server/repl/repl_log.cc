@@ -28,6 +28,8 @@ void ReplicationLog::Append(std::string_view bytes) {
       end_ += n;
     }
     TrimLocked();
+    // A wake-up is a system call per append: only for a reader that waits.
+    if (waiting_ == 0) return;
   }
   cv_.notify_all();
 }
@@ -106,7 +108,9 @@ bool ReplicationLog::Read(Cursor* c, size_t max, std::string* out,
                           std::chrono::steady_clock::time_point deadline) {
   out->clear();
   std::unique_lock lk(mu_);
+  ++waiting_;
   cv_.wait_until(lk, deadline, [&] { return c->cut || c->woken || c->next < end_; });
+  --waiting_;
   c->woken = false;
   if (c->cut) return false;
   while (out->size() < max && c->next < end_) {
@@ -121,6 +125,11 @@ bool ReplicationLog::Read(Cursor* c, size_t max, std::string* out,
   }
   TrimLocked();
   return true;
+}
+
+void ReplicationLog::Linger(Cursor* c, std::chrono::microseconds d) {
+  std::unique_lock lk(mu_);
+  cv_.wait_for(lk, d, [&] { return c->cut || c->woken; });
 }
 
 void ReplicationLog::WakeAll() {

@@ -64,8 +64,10 @@ class ReplicationLog {
   bool Read(Cursor* c, size_t max, std::string* out,
             std::chrono::steady_clock::time_point deadline);
   // Makes every reader's Read (the one waiting, or the next) return at once, with what there
-  // is: the sender has something else to do (stop, ask for an ack).
+  // is: the sender has something else to do (stop, ask for an ack). Ends a Linger too.
   void WakeAll();
+  // Waits `d` for more bytes to pile up (appends don't end it; WakeAll and a cut do).
+  void Linger(Cursor* c, std::chrono::microseconds d);
 
   // repl-backlog-size and the replica output limit (0: none).
   void set_backlog_size(uint64_t bytes);
@@ -86,6 +88,7 @@ class ReplicationLog {
   uint64_t backlog_size_ = 1 << 20;
   uint64_t replica_limit_ = 0;
   std::list<std::shared_ptr<Cursor>> cursors_;
+  int waiting_ = 0;  // readers in Read's wait
 };
 
 }  // namespace ember

@@ -29,6 +29,9 @@ namespace {
 
 // Snapshot bytes per message, and log bytes per message.
 constexpr size_t kChunkBytes = 256 * 1024;
+// The sender of the stream waits this long after a message smaller than kLingerBelowBytes.
+constexpr auto kLinger = std::chrono::microseconds(2000);  // 500 us: 0.49 of alone, 2 ms: 0.54
+constexpr size_t kLingerBelowBytes = 64 * 1024;
 // How often a replica acknowledges its offset.
 constexpr auto kAckPeriod = std::chrono::seconds(1);
 // A link that failed waits this long before it dials again.
@@ -184,10 +187,13 @@ class Replication::Service final : public pb::Replication::Service {
       pb::MasterMessage header;
       header.mutable_full_resync()->set_replid(r.replid_);
       header.mutable_full_resync()->set_offset(int64_t(offset));
+      // Strings go uncompressed whatever rdbcompression says: LZF runs at ~130 MB/s here on
+      // values it can't shrink, 3.5x the time of the whole sync of 1 GB without it (11.2 s vs
+      // 3.2 s, loopback); the checksum stays (rdbchecksum).
       const Persistence& p = engine.persistence();
       job = std::make_unique<SnapshotJob>(
-          engine.mu(), &engine.keyspace(),
-          RdbImage(p.compress(), p.checksum(),
+          engine.mu(), engine.lock_waiters(), &engine.keyspace(),
+          RdbImage(/*compress=*/false, p.checksum(),
                    {{"redis-ver", kRedisVersion},
                     {"redis-bits", "64"},
                     {"ctime", std::to_string(engine.clock().NowMs() / 1000)},
@@ -283,6 +289,7 @@ class Replication::Service final : public pb::Replication::Service {
                   info->ip.c_str(), info->port);
         break;
       }
+      bool small = buf.size() < kLingerBelowBytes;
       if (!buf.empty()) {
         pb::MasterMessage m;
         m.set_commands(std::move(buf));
@@ -295,6 +302,10 @@ class Replication::Service final : public pb::Replication::Service {
         m.set_ack_request(true);
         if (!stream->Write(m)) break;
       }
+      // A message costs about the same to send whatever its size: under a write load, waiting
+      // a little for more makes fewer, bigger ones (a replica gets each write at most that much
+      // later; a WAIT ends the wait).
+      if (small && !ack_pending) r_->log_.Linger(info->cursor.get(), kLinger);
     }
     ctx->TryCancel();
     reader.join();
