@@ -17,8 +17,10 @@
      answers at once; Redis's errors for a negative timeout and on a replica.
      min-replicas-to-write 2 / max-lag 1: writes fail with -NOREPLICAS once the stopped replica
      lags, reads still work, INFO shows min_slaves_good_slaves:1; SIGCONT: writes work again.
-  5. replica-serve-stale-data no: with the link down, GET and PING get Redis's -MASTERDOWN,
-     INFO and REPLICAOF still work; with yes the stale data is served.
+  5. replica-announce-ip/port show in the master's INFO and ROLE. A hung master (SIGSTOP) with
+     repl-ping-replica-period 1: the replica (repl-timeout 2) gives the link up; the stale data
+     is served by default, and with replica-serve-stale-data no GET and PING get Redis's
+     -MASTERDOWN while INFO works; after SIGCONT the link comes back partially.
   6. client-output-buffer-limit replica: a stopped replica (SIGSTOP) is cut off once it lags by
      more than the hard limit while the master keeps writing (connected_slaves drops to 0, the
      master's log says why); after SIGCONT it syncs again and is equal.
@@ -252,25 +254,35 @@ def s4_wait_and_min_replicas(args, work):
 
 
 def s5_serve_stale(args, work):
-    m = Node(args.ember, work, "m5", ["--save", "3600 1"]).start()  # restarts with its data
-    rep = Node(args.ember, work, "m5-r", replicaof_args(m)).start()
+    m = Node(args.ember, work, "m5", ["--repl-ping-replica-period", "1"]).start()
+    rep = Node(args.ember, work, "m5-r", replicaof_args(m) + [
+        "--repl-timeout", "2", "--replica-announce-ip", "10.1.2.3",
+        "--replica-announce-port", "6390"]).start()
     m.r.set("k", "v")
     wait_synced(m, rep)
-    m.stop()
-    wait_info(rep, lambda i: i["master_link_status"] == "down", 10, "link down")
-    eq(rep.call("GET", "k"), b"$1\r\nv\r\n", "stale data served by default")
-    eq(rep.call("CONFIG", "SET", "replica-serve-stale-data", "no"), b"+OK\r\n", "CONFIG SET")
-    eq(rep.call("GET", "k"), MASTERDOWN, "GET with serve-stale-data no")
-    eq(rep.call("PING"), MASTERDOWN, "PING with serve-stale-data no (as Redis 7.0)")
-    check(rep.call("INFO", "replication").startswith(b"$"), "INFO still answers")
-    m.start()
+    eq(m.info()["slave0"].split(",")[:2], ["ip=10.1.2.3", "port=6390"],
+       "the master lists the replica at its announced address")
+    eq(list(m.r.execute_command("ROLE")[2][0][:2]), [b"10.1.2.3", b"6390"], "ROLE on the master")
+    # A hung master (SIGSTOP): no PING for repl-timeout, the replica gives the link up.
+    m.pause()
+    try:
+        wait_info(rep, lambda i: i["master_link_status"] == "down", 15, "link down (repl-timeout)")
+        check("MASTER timeout" in rep.log(), "the replica's log says the master timed out")
+        eq(rep.call("GET", "k"), b"$1\r\nv\r\n", "stale data served by default")
+        eq(rep.call("CONFIG", "SET", "replica-serve-stale-data", "no"), b"+OK\r\n", "CONFIG SET")
+        eq(rep.call("GET", "k"), MASTERDOWN, "GET with serve-stale-data no")
+        eq(rep.call("PING"), MASTERDOWN, "PING with serve-stale-data no (as Redis 7.0)")
+        check(rep.call("INFO", "replication").startswith(b"$"), "INFO still answers")
+    finally:
+        m.cont()
     wait_synced(m, rep)
     eq(rep.call("GET", "k"), b"$1\r\nv\r\n", "GET once the link is up again")
-    eq(rep.call("REPLICAOF", "NO", "ONE"), b"+OK\r\n", "REPLICAOF NO ONE")
+    eq(stat(m, "sync_full"), 1, "the link came back with a partial resync")
     for node in (rep, m):
         node.stop()
-    print("  replica-serve-stale-data: served by default; -MASTERDOWN for GET and PING with no, "
-          "INFO allowed; served again once the link is up")
+    print("  announced address in INFO and ROLE; a hung master: link down after repl-timeout, "
+          "stale data served by default, -MASTERDOWN for GET and PING with no, INFO allowed; "
+          "after SIGCONT the link is up again (partial)")
 
 
 def s6_output_limit(args, work):
