@@ -1176,12 +1176,13 @@ def transaction_cases(lists_ok):
          S("SET w 1"), S("WATCH w"), S("EXPIRE w 0"), S("MULTI"), S("EXISTS w"), S("EXEC"),
          S("SET w 1"), S("WATCH w"), S("PEXPIREAT w 1"), S("MULTI"), S("EXISTS w"), S("EXEC")])
     # Expiry: a key already expired (but not yet removed) when watched; its lazy removal is
-    # not a change, writing it again is.
+    # not a change, writing it again is. (No DBSIZE here: whether either server's active expiry
+    # cycle removed the key yet is timing, and failed one run in ten under a parallel ctest.)
     add([S("SET past v PXAT 1"), S("WATCH past"), S("MULTI"), S("EXISTS past"), S("EXEC"),
          S("SET past v PXAT 1"), S("WATCH past"), S("GET past"), S("MULTI"),
          S("EXISTS past"), S("EXEC"),
          S("SET past v PXAT 1"), S("WATCH past"), S("SET past v"), S("MULTI"), S("GET past"),
-         S("EXEC"), S("SET past v PXAT 1"), S("WATCH past"), S("DBSIZE"), S("KEYS past*"),
+         S("EXEC"), S("SET past v PXAT 1"), S("WATCH past"), S("KEYS past*"),
          S("MULTI"), S("GET past"), S("EXEC")])
     # Databases: WATCH is per db; SELECT, MOVE, FLUSHDB, FLUSHALL and SWAPDB.
     add([S("SET w v"), S("WATCH w"), S("SELECT 1"), S("SET w other"), S("MULTI"), S("GET w"),
