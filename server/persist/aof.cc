@@ -1251,8 +1251,8 @@ std::optional<std::string> Aof::StartRewrite(bool enabling) {
   plan_ = std::move(plan);
   rewrite_started_ms_ = engine_->clock().NowMs();
   // The same instant: the snapshot's point in time is where the new incr file starts.
-  rewrite_ = std::make_unique<SnapshotJob>(engine_->mu(), engine_->lock_waiters(), &engine_->keyspace(), BaseFormat(),
-                                           std::move(sink));
+  rewrite_ = std::make_unique<SnapshotJob>(engine_->mu(), engine_->lock_waiters(),
+                                           &engine_->keyspace(), BaseFormat(), std::move(sink));
   if (enabling) {
     manifest_ = plan_.before;
     StartLogging(new_fd, 0);
