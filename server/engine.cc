@@ -491,28 +491,29 @@ void Engine::NotifyEffect(int db, std::span<const std::string_view> effect) {
 }
 
 namespace {
-// What Redis refuses while the data can't be persisted: writes, PING, and an EXEC with writes
-// queued.
-// A write, or an EXEC with writes queued (Redis's is_write_command).
-bool IsWrite(CommandRegistry& registry, const ClientState& client, const CommandId& cmd) {
-  if (cmd.Has(kWrite)) return true;
+// `cmd` itself matches, or it is an EXEC with a queued command that does.
+bool CommandOrQueued(CommandRegistry& registry, const ClientState& client, const CommandId& cmd,
+                     bool (*matches)(const CommandId&)) {
+  if (matches(cmd)) return true;
   if (cmd.name != "exec" || !client.in_multi) return false;
   return std::any_of(client.queued.begin(), client.queued.end(), [&](const auto& queued) {
     const CommandId* c = registry.Find(queued[0]);
-    return c != nullptr && c->Has(kWrite);
+    return c != nullptr && matches(*c);
   });
+}
+
+// A write, or an EXEC with writes queued (Redis's is_write_command).
+bool IsWrite(CommandRegistry& registry, const ClientState& client, const CommandId& cmd) {
+  return CommandOrQueued(registry, client, cmd, [](const CommandId& c) { return c.Has(kWrite); });
 }
 
 // Redis's "deny stale": commands without the stale flag, and an EXEC with one queued.
 bool DeniedWhenStale(CommandRegistry& registry, const ClientState& client, const CommandId& cmd) {
-  if (!cmd.Has(kStale)) return true;
-  if (cmd.name != "exec" || !client.in_multi) return false;
-  return std::any_of(client.queued.begin(), client.queued.end(), [&](const auto& queued) {
-    const CommandId* c = registry.Find(queued[0]);
-    return c != nullptr && !c->Has(kStale);
-  });
+  return CommandOrQueued(registry, client, cmd, [](const CommandId& c) { return !c.Has(kStale); });
 }
 
+// What Redis refuses while the data can't be persisted: writes, PING, and an EXEC with writes
+// queued.
 bool RefusedOnDiskError(CommandRegistry& registry, const ClientState& client,
                         const CommandId& cmd) {
   return cmd.name == "ping" || IsWrite(registry, client, cmd);

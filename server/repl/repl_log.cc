@@ -50,10 +50,7 @@ uint64_t ReplicationLog::start() const {
   return start_;
 }
 
-uint64_t ReplicationLog::end() const {
-  std::lock_guard lk(mu_);
-  return end_;
-}
+uint64_t ReplicationLog::end() const { return end_.load(std::memory_order_acquire); }
 
 uint64_t ReplicationLog::held() const {
   std::lock_guard lk(mu_);
@@ -65,8 +62,13 @@ uint64_t ReplicationLog::Pinned(const Cursor& c) const {
   return PinnedLocked(c);
 }
 
+uint64_t ReplicationLog::WindowStartLocked() const {
+  uint64_t end = end_;
+  return end > backlog_size_ ? end - backlog_size_ : 0;
+}
+
 uint64_t ReplicationLog::PinnedLocked(const Cursor& c) const {
-  uint64_t window = end_ > backlog_size_ ? end_ - backlog_size_ : 0;
+  uint64_t window = WindowStartLocked();
   return c.next < window ? window - c.next : 0;
 }
 
@@ -83,7 +85,7 @@ bool ReplicationLog::Contains(uint64_t offset) const {
 std::shared_ptr<ReplicationLog::Cursor> ReplicationLog::Attach(uint64_t offset) {
   auto c = std::make_shared<Cursor>();
   std::lock_guard lk(mu_);
-  c->next = std::clamp(offset, start_, end_);
+  c->next = std::clamp(offset, start_, end_.load());
   cursors_.push_back(c);
   return c;
 }
@@ -153,7 +155,8 @@ void ReplicationLog::set_replica_limit(uint64_t bytes) {
 // Frees the front blocks nobody needs: wholly before the backlog's window and read by every
 // attached cursor. A cursor pinning more than the replica limit is cut first.
 void ReplicationLog::TrimLocked() {
-  uint64_t keep_from = end_ > backlog_size_ ? end_ - backlog_size_ : 0;
+  uint64_t backlog_from = WindowStartLocked();
+  uint64_t keep_from = backlog_from;
   bool cut_any = false;
   for (auto it = cursors_.begin(); it != cursors_.end();) {
     Cursor& c = **it;
@@ -171,9 +174,9 @@ void ReplicationLog::TrimLocked() {
     blocks_.pop_front();
   }
   // The window starts where the backlog says, even inside a block that is still kept.
-  uint64_t backlog_from = end_ > backlog_size_ ? end_ - backlog_size_ : 0;
-  start_ = blocks_.empty() ? end_ : std::max(blocks_.front().offset, backlog_from);
-  start_ = std::min(start_, end_);
+  uint64_t end = end_;
+  start_ = blocks_.empty() ? end : std::max(blocks_.front().offset, backlog_from);
+  start_ = std::min(start_, end);
   if (cut_any) cv_.notify_all();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -40,8 +41,10 @@ class ReplicationLog {
   void Reset(uint64_t offset);
 
   uint64_t start() const;  // first offset still held
-  uint64_t end() const;    // offset of the next byte appended (master_repl_offset)
-  uint64_t held() const;   // bytes held (repl_backlog_histlen)
+  // Offset of the next byte appended (master_repl_offset). Without the lock: every write
+  // command reads it (ClientState::woff).
+  uint64_t end() const;
+  uint64_t held() const;  // bytes held (repl_backlog_histlen)
   // What the cursor costs: the bytes it has not read that the backlog would not keep anyway.
   // The replica limits apply to this, so a replica continuing from inside the backlog is never
   // cut off for the backlog's bytes it has yet to read.
@@ -80,11 +83,13 @@ class ReplicationLog {
   };
   void TrimLocked();
   uint64_t PinnedLocked(const Cursor& c) const;
+  uint64_t WindowStartLocked() const;  // first offset the backlog keeps
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Block> blocks_;
-  uint64_t start_ = 0, end_ = 0;
+  uint64_t start_ = 0;
+  std::atomic<uint64_t> end_{0};  // changed under mu_
   uint64_t backlog_size_ = 1 << 20;
   uint64_t replica_limit_ = 0;
   std::list<std::shared_ptr<Cursor>> cursors_;

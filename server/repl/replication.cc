@@ -1023,12 +1023,7 @@ void Replication::AppendInfo(std::string* out) const {
     out->append(name).append(":").append(value).append("\r\n");
   };
   int64_t now = NowMs();
-  if (!is_replica()) {
-    field("role", "master");
-    field("connected_slaves", std::to_string(replicas_.size()));
-    if (min_replicas_to_write_ > 0 && min_replicas_max_lag_ > 0) {
-      field("min_slaves_good_slaves", std::to_string(GoodReplicas()));
-    }
+  auto replica_fields = [&] {
     int i = 0;
     for (const auto& r : replicas_) {
       field("slave" + std::to_string(i++),
@@ -1036,6 +1031,14 @@ void Replication::AppendInfo(std::string* out) const {
                 ",offset=" + std::to_string(r->ack_offset) +
                 ",lag=" + std::to_string((now - r->last_ack_ms) / 1000));
     }
+  };
+  if (!is_replica()) {
+    field("role", "master");
+    field("connected_slaves", std::to_string(replicas_.size()));
+    if (min_replicas_to_write_ > 0 && min_replicas_max_lag_ > 0) {
+      field("min_slaves_good_slaves", std::to_string(GoodReplicas()));
+    }
+    replica_fields();
   } else {
     field("role", "slave");
     field("master_host", master_host_);
@@ -1056,13 +1059,7 @@ void Replication::AppendInfo(std::string* out) const {
             std::to_string(link_ ? (now - link_->down_since_ms()) / 1000 : -1));
       if (link_ && !link_->reason().empty()) field("master_link_down_reason", link_->reason());
     }
-    int i = 0;
-    for (const auto& r : replicas_) {
-      field("slave" + std::to_string(i++),
-            "ip=" + r->ip + ",port=" + std::to_string(r->port) + ",state=" + r->state +
-                ",offset=" + std::to_string(r->ack_offset) +
-                ",lag=" + std::to_string((now - r->last_ack_ms) / 1000));
-    }
+    replica_fields();
   }
   field("master_failover_state", "no-failover");
   field("master_replid", replid_);

@@ -689,6 +689,17 @@ SCENARIOS = [
 NEEDS_TOPOLOGY = {"2", "3", "4", "5"}
 
 
+def summarize(prog, failures, started):
+    """Prints the outcome of a run of scenarios; returns the exit status."""
+    if failures:
+        print(f"{prog}: FAIL ({len(failures)} scenarios):")
+        for f in failures:
+            print("  " + f.splitlines()[0][:300])
+        return 1
+    print(f"{prog}: OK ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("ember")
@@ -727,13 +738,7 @@ def main():
             n.stop()
         if os.environ.get("EMBER_IT_KEEP_DIRS") != "1":
             shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print(f"test_replication: FAIL ({len(failures)} scenarios):")
-        for f in failures:
-            print("  " + f.splitlines()[0][:300])
-        return 1
-    print(f"test_replication: OK ({time.monotonic() - started:.1f}s)")
-    return 0
+    return summarize("test_replication", failures, started)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from harness import check, eq, wait_for
 try:
     import redis
     from test_replication import (ALL_NODES, HOST, Node, listing, no_failed_commands,
-                                  replicaof_args, stat, wait_info, wait_synced)
+                                  replicaof_args, stat, summarize, wait_info, wait_synced)
 except ImportError:  # pragma: no cover - Debian's python3 has python3-redis
     redis = None
 
@@ -384,13 +384,7 @@ def main():
     finally:
         if os.environ.get("EMBER_IT_KEEP_DIRS") != "1":
             shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        print(f"test_replication_recovery: FAIL ({len(failures)} scenarios):")
-        for f in failures:
-            print("  " + f.splitlines()[0][:300])
-        return 1
-    print(f"test_replication_recovery: OK ({time.monotonic() - started:.1f}s)")
-    return 0
+    return summarize("test_replication_recovery", failures, started)
 
 
 if __name__ == "__main__":
