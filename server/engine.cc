@@ -670,6 +670,21 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
     return count_if_error();
   }
 
+  if (pause_until_ms_ > 0 && !client.loader && exec_depth_ == 0 &&
+      (pause_all_ || IsWrite(registry_, client, *cmd))) {
+    auto b = std::make_unique<ClientState::BlockState>();
+    b->db = client.db;
+    b->args.assign(args.begin(), args.end());
+    b->deadline_ms = 0;
+    b->null_array = false;
+    b->paused = true;
+    client.block = std::move(b);
+    ++blocked_count_;
+    paused_.push_back(&client);
+    client.Blocked(0);
+    return;
+  }
+
   if (client.in_multi && !cmd->Has(kTxControl)) {
     client.queued.emplace_back(args.begin(), args.end());
     rb.SimpleString("QUEUED");
@@ -705,6 +720,36 @@ void Engine::ExecuteInBatch(ClientState& client, CmdArgs args, ReplyBuilder& rb)
   }
   // Waiters on keys this command filled get served once it is over (after a whole EXEC).
   if (exec_depth_ == 0 && !ready_keys_.empty()) ServeBlocked();
+  if (exec_depth_ == 0 && pause_until_ms_ < 0) ServePaused();
+}
+
+void Engine::Pause(int64_t until_ms, bool all) {
+  // As Redis: a second pause can only make it longer or wider.
+  if (pause_until_ms_ > 0) {
+    until_ms = std::max(until_ms, pause_until_ms_);
+    all = all || pause_all_;
+  }
+  pause_until_ms_ = std::max<int64_t>(until_ms, 1);
+  pause_all_ = all;
+}
+
+void Engine::ServePaused() {
+  pause_until_ms_ = 0;
+  pause_all_ = false;
+  std::vector<ClientState*> waiting;
+  waiting.swap(paused_);
+  for (ClientState* c : waiting) {
+    if (!c->block || !c->block->paused) continue;
+    std::vector<std::string> args = std::move(c->block->args);
+    RemoveBlock(*c);
+    std::vector<std::string_view> views(args.begin(), args.end());
+    std::string out;
+    ReplyBuilder rb(&out);
+    rb.SetResp3(c->resp3);
+    ExecuteInBatch(*c, CmdArgs(views.data(), views.size()), rb);
+    if (c->block) continue;  // blocked again (BLPOP, WAIT): that block replies later
+    c->Unblocked(std::move(out));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -776,12 +821,13 @@ void Engine::RemoveBlock(ClientState& c) {
     if (it->second.empty()) blocked_on_.erase(it);
   }
   if (c.block->wait_replicas >= 0) std::erase(ack_waiters_, &c);
+  if (c.block->paused) std::erase(paused_, &c);
   c.block.reset();
   --blocked_count_;
 }
 
 bool Engine::CancelBlock(ClientState& c, std::string_view error) {
-  if (!c.block) return false;
+  if (!c.block || c.block->paused) return false;  // CLIENT UNBLOCK does not end a pause
   std::string out;
   ReplyBuilder rb(&out);
   rb.SetResp3(c.resp3);
@@ -928,6 +974,7 @@ int64_t Engine::Cron() {
     }
   }
   ExpireBlocked();
+  if (pause_until_ms_ != 0 && pause_until_ms_ <= clock_->NowMs()) ServePaused();
   persistence_->Cron();
   aof_->Cron();
   replication_->Cron();

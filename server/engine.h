@@ -129,6 +129,8 @@ class ClientState {
     // its timeout reply is how many did.
     int64_t wait_replicas = -1;
     uint64_t wait_offset = 0;
+    // CLIENT PAUSE: the whole command runs again, with every check, when the pause ends.
+    bool paused = false;
   };
   std::unique_ptr<BlockState> block;
   // The replication offset after this client's last write (what its WAIT waits for).
@@ -287,6 +289,12 @@ class Engine : public KeyspaceListener {
   bool CancelBlock(ClientState& c, std::string_view error = {});
   // Times out every waiter whose deadline passed.
   void ExpireBlocked();
+  // CLIENT PAUSE / UNPAUSE: until `until_ms`, writes (or, with `all`, every command) of normal
+  // clients wait; they run when the pause ends, as if they arrived then (a master demoted
+  // meanwhile answers them -READONLY).
+  void Pause(int64_t until_ms, bool all);
+  void Unpause() { pause_until_ms_ = -1; }
+  bool paused() const { return pause_until_ms_ != 0; }
   // Replicas acknowledged more of the stream: serves the WAITs it satisfies.
   void ServeAckWaiters();
 
@@ -364,6 +372,7 @@ class Engine : public KeyspaceListener {
   void NotifyEffect(int db, std::span<const std::string_view> effect);
   void ServeBlocked();
   void RerunBlocked(ClientState& c);
+  void ServePaused();
   void RemoveBlock(ClientState& c);
   void Deliver(ClientState* c, std::string_view bytes);
   void CountError(std::string_view reply_tail);
@@ -385,6 +394,9 @@ class Engine : public KeyspaceListener {
   std::map<std::pair<int, std::string>, std::deque<ClientState*>> blocked_on_;
   std::vector<std::pair<int, std::string>> ready_keys_;
   size_t blocked_count_ = 0;
+  int64_t pause_until_ms_ = 0;  // 0: not paused; -1: unpaused, the paused clients not run yet
+  bool pause_all_ = false;
+  std::vector<ClientState*> paused_;       // in arrival order
   std::vector<ClientState*> ack_waiters_;  // in WAIT, first come first served
   ClientState* rerunning_ = nullptr;       // the blocked client whose command runs again
   int exec_depth_ = 0;                     // nesting of ExecuteInBatch (EXEC runs its queue inside)

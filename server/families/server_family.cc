@@ -339,6 +339,29 @@ void CmdClientUnblock(CmdArgs args, CommandContext& ctx) {
   ctx.reply().Integer(unblocked ? 1 : 0);
 }
 
+void CmdClientPause(CmdArgs args, CommandContext& ctx) {
+  auto ms = ParseInt64(args[2]);
+  if (!ms) return ctx.reply().Error("timeout is not an integer or out of range");
+  if (*ms < 0) return ctx.reply().Error("timeout is negative");
+  bool all = true;
+  if (args.size() == 4) {
+    if (EqualsNoCase(args[3], "WRITE")) {
+      all = false;
+    } else if (!EqualsNoCase(args[3], "ALL")) {
+      return ctx.reply().Error("CLIENT PAUSE mode must be WRITE or ALL");
+    }
+  } else if (args.size() > 4) {
+    return ctx.reply().Error(errors::kSyntax);
+  }
+  ctx.engine().Pause(ctx.engine().clock().NowMs() + *ms, all);
+  ctx.reply().Ok();
+}
+
+void CmdClientUnpause(CmdArgs, CommandContext& ctx) {
+  ctx.engine().Unpause();
+  ctx.reply().Ok();
+}
+
 void CmdClientKill(CmdArgs args, CommandContext& ctx) {
   std::optional<std::string_view> addr, laddr;
   std::optional<ClientType> type;
@@ -1378,6 +1401,8 @@ void RegisterServerFamily(CommandRegistry* registry) {
              .Sub(CommandId("GETNAME", kConn, 2, 0, 0).Handler(CmdClientGetName).Doc("connection", "2.6.9", "Get the current connection name", kO1))
              .Sub(CommandId("LIST", kAdm, -2, 0, 0).Handler(CmdClientList).Doc("connection", "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections"))
              .Sub(CommandId("INFO", kConn, 2, 0, 0).Handler(CmdClientInfo).Doc("connection", "6.2.0", "Returns information about the current client connection.", kO1))
+             .Sub(CommandId("PAUSE", kAdm | kNoScript | kLoading | kStale, -3, 0, 0).Handler(CmdClientPause).Doc("connection", "3.0.0", "Stop processing commands from clients for some time.", kO1))
+             .Sub(CommandId("UNPAUSE", kAdm | kNoScript | kLoading | kStale, 2, 0, 0).Handler(CmdClientUnpause).Doc("connection", "6.2.0", "Resume processing commands from paused clients.", "O(N) Where N is the number of paused clients"))
              .Sub(CommandId("UNBLOCK", kAdm, -3, 0, 0).Handler(CmdClientUnblock).Doc("connection", "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections"))
              .Sub(CommandId("KILL", kAdm, -3, 0, 0).Handler(CmdClientKill).Doc("connection", "2.4.0", "Kill the connection of a client", "O(N) where N is the number of client connections"))
              .Sub(CommandId("SETINFO", kConn, 4, 0, 0).Handler(CmdClientSetInfo).Doc("connection", "7.2.0", "Sets information specific to the client or connection.", kO1))

@@ -142,6 +142,26 @@ TEST_F(BlockingPubSubTest, BlmoveTimeoutRepliesNullArrayAsRedis70) {
   EXPECT_EQ(Take(w2), "*-1\r\n");
 }
 
+TEST_F(BlockingPubSubTest, ClientPauseWriteHoldsWritesUntilUnpause) {
+  EXPECT_EQ(Run({"CLIENT", "PAUSE", "1000", "WRITE"}), "OK");
+  EXPECT_EQ(RunAs(w1, {"SET", "k", "v"}), "");  // held
+  EXPECT_EQ(RunAs(w2, {"GET", "k"}), "$-1\r\n") << "reads go on";
+  EXPECT_EQ(RunAs(w3, {"INCR", "n"}), "");
+  EXPECT_EQ(Run({"CLIENT", "UNBLOCK", std::to_string(w1.id)}), "0") << "a pause is not a block";
+  EXPECT_EQ(Run({"CLIENT", "UNPAUSE"}), "OK");
+  EXPECT_EQ(Take(w1), "+OK\r\n");
+  EXPECT_EQ(Take(w3), ":1\r\n");
+  EXPECT_EQ(engine_.blocked_clients(), 0u);
+  // ALL holds reads too, and the pause ends by itself at its timeout.
+  EXPECT_EQ(Run({"CLIENT", "PAUSE", "500"}), "OK");
+  EXPECT_EQ(RunAs(w2, {"GET", "k"}), "");
+  clock_.Advance(600ms);
+  engine_.Cron();
+  EXPECT_EQ(Take(w2), "$1\r\nv\r\n");
+  EXPECT_EQ(Run({"CLIENT", "PAUSE", "-1"}), "ERR timeout is negative");
+  EXPECT_EQ(Run({"CLIENT", "PAUSE", "10", "READS"}), "ERR CLIENT PAUSE mode must be WRITE or ALL");
+}
+
 TEST_F(BlockingPubSubTest, ClientUnblock) {
   RunAs(w1, {"BLPOP", "k", "0"});
   EXPECT_EQ(Run({"CLIENT", "UNBLOCK", std::to_string(w1.id)}), "1");
