@@ -258,6 +258,7 @@ void Sentinel::PingAndInfo(Master& m, Node& n, bool is_master) {
   int64_t period = fast ? kFastInfoPeriodMs : kInfoPeriodMs;
   // A replica being reconfigured: the failover ends as soon as its link is up.
   if (n.reconf == Node::Reconf::kSent || n.reconf == Node::Reconf::kInProgress) period = 20;
+  if (m.in_failover() && m.promoted == n.addr.str()) period = 20;
   if (!n.info_pending && t - n.info_refresh >= period) RequestInfo(m, n, is_master);
 }
 
@@ -277,7 +278,35 @@ void Sentinel::RequestInfo(Master& m, Node& n, bool is_master) {
                           });
 }
 
-void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to) {
+bool Sentinel::SwitchoverCaughtUp(Master& m, Node& r) {
+  if (m.switchover_offset == -1) {
+    // Hold the old master's writes, then learn the offset the replica must reach.
+    m.switchover_offset = -2;
+    const std::string name = m.cfg.name;
+    auto& auth = m.cfg.auth_pass;
+    transport_->NodeCommand(m.node.addr, auth,
+                            {"CLIENT", "PAUSE", std::to_string(m.cfg.failover_timeout_ms), "WRITE"},
+                            [](const Reply*) {});
+    transport_->NodeCommand(
+        m.node.addr, auth, {"INFO", "replication"}, [this, name](const Reply* r) {
+          Master* m = Find(name);
+          if (m == nullptr || !m->switchover || m->switchover_offset != -2) return;
+          if (r == nullptr || r->type != '$') {
+            AbortFailover(*m, "-failover-abort-master-unreachable");
+            return;
+          }
+          m->switchover_offset = ParseInt64(InfoField(r->str, "master_repl_offset")).value_or(0);
+          FailoverStep(*m);
+        });
+    return false;
+  }
+  if (m.switchover_offset < 0) return false;
+  if (r.repl_offset >= m.switchover_offset) return true;
+  if (!r.info_pending) RequestInfo(m, r, false);
+  return false;
+}
+
+void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to, bool is_master) {
   // As Redis: the role change, its config file and the clients that must reconnect, atomically;
   // then INFO in the same write, so the change is seen without waiting for a period.
   const auto& auth = m.cfg.auth_pass;
@@ -288,7 +317,7 @@ void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to) {
   transport_->NodeCommand(r.addr, auth, {"CONFIG", "REWRITE"}, [](const Reply*) {});
   transport_->NodeCommand(r.addr, auth, {"CLIENT", "KILL", "TYPE", "normal"}, [](const Reply*) {});
   transport_->NodeCommand(r.addr, auth, {"EXEC"}, [](const Reply*) {});
-  RequestInfo(m, r, false);
+  RequestInfo(m, r, is_master);
 }
 
 Node* Sentinel::NodeAt(Master& m, const Addr& addr, bool is_master) {
@@ -768,6 +797,9 @@ std::string Sentinel::ForceFailover(Master* m) {
   dirty_ = true;
   EventRaw("+new-epoch", std::to_string(m->failover_epoch), true);
   m->forced = true;
+  // The old master is alive: a switchover that loses nothing (see kSendReplicaofNoOne).
+  m->switchover = !m->node.sdown() && transport_->NodeConnected(m->node.addr);
+  m->switchover_offset = -1;
   Event("+try-failover", *m, nullptr, "");
   SetState(*m, FailoverState::kWaitStart);
   m->failover_start = now();
@@ -801,6 +833,11 @@ Node* Sentinel::SelectReplica(Master& m) {
 
 void Sentinel::AbortFailover(Master& m, const char* reason) {
   Event(reason, m, nullptr, "");
+  if (m.switchover && m.switchover_offset != -1) {
+    transport_->NodeCommand(m.node.addr, m.cfg.auth_pass, {"CLIENT", "UNPAUSE"},
+                            [](const Reply*) {});
+  }
+  m.switchover = false;
   if (m.state == FailoverState::kWaitPromotion || m.state == FailoverState::kSendReplicaofNoOne) {
     auto it = m.replicas.find(m.promoted);
     if (it != m.replicas.end() && m.state == FailoverState::kWaitPromotion) {
@@ -853,11 +890,12 @@ void Sentinel::FailoverStep(Master& m) {
         return;
       }
       Node& r = it->second;
-      if (!transport_->NodeConnected(r.addr) &&
-          t - m.failover_state_change > m.cfg.failover_timeout_ms) {
+      if (t - m.failover_state_change > m.cfg.failover_timeout_ms) {
         AbortFailover(m, "-failover-abort-slave-timeout");
         return;
       }
+      if (!transport_->NodeConnected(r.addr)) return;
+      if (m.switchover && !SwitchoverCaughtUp(m, r)) return;
       SendReplicaof(m, r, Addr{});
       Event("+failover-state-wait-promotion", m, &r, "");
       SetState(m, FailoverState::kWaitPromotion);
@@ -869,6 +907,13 @@ void Sentinel::FailoverStep(Master& m) {
           it->second.info_refresh > m.failover_state_change) {
         m.cfg.config_epoch = m.failover_epoch;
         Event("+promoted-slave", m, &it->second, "");
+        if (m.switchover) {
+          // The old master follows the new one before its held writes run: they get -READONLY
+          // (and are retried by the client against the new master), never lost.
+          SendReplicaof(m, m.node, it->second.addr, /*is_master=*/true);
+          transport_->NodeCommand(m.node.addr, m.cfg.auth_pass, {"CLIENT", "UNPAUSE"},
+                                  [](const Reply*) {});
+        }
         Event("+failover-state-reconf-slaves", m, nullptr, "");
         SetState(m, FailoverState::kReconfReplicas);
         Save();
@@ -964,6 +1009,7 @@ void Sentinel::SwitchMaster(Master& m, const Addr& to, int64_t epoch) {
   m.odown_since = 0;
   m.rebooted_empty = false;
   m.forced = false;
+  m.switchover = false;
   m.promoted.clear();
   m.failover_start = 0;  // a new master: its own failover may start at once
   SetState(m, FailoverState::kNone);

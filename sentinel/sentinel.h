@@ -179,7 +179,10 @@ class Sentinel {
   void PingAndInfo(Master& m, Node& n, bool is_master);
   void RequestInfo(Master& m, Node& n, bool is_master);
   // REPLICAOF `to` (NO ONE when to.port is 0) with CONFIG REWRITE and CLIENT KILL, then INFO.
-  void SendReplicaof(Master& m, Node& r, const Addr& to);
+  void SendReplicaof(Master& m, Node& r, const Addr& to, bool is_master = false);
+  // SENTINEL FAILOVER with the old master alive: pauses its writes and says whether the chosen
+  // replica has reached the offset it had then.
+  bool SwitchoverCaughtUp(Master& m, Node& r);
   void OnInfo(Master& m, const Addr& addr, bool is_master, const std::string& info);
   Node* NodeAt(Master& m, const Addr& addr, bool is_master);
   void CheckSubjectivelyDown(Master& m, Node& n, bool is_master);

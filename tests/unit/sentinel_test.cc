@@ -26,6 +26,7 @@ struct FakeNode {
   int64_t offset = 100;
   int priority = 100;
   int replicaofs = 0;
+  std::vector<std::string> log;  // commands received, words joined by spaces
 
   std::string Info(const std::map<std::string, FakeNode>& all) const {
     std::string s = "# Server\r\nrun_id:" + run_id + "\r\n# Replication\r\n";
@@ -162,6 +163,9 @@ void FakeTransport::NodeCommand(const Addr& node, const std::string&, std::vecto
     }
     FakeNode& n = it->second;
     if (n.hung) return;  // never answered
+    std::string line;
+    for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
+    if (args[0] != "PING" && args[0] != "INFO") n.log.push_back(line);
     Reply r;
     r.type = '+';
     r.str = "OK";
@@ -417,6 +421,32 @@ TEST_F(SentinelTest, ForcedFailoverNeedsNoAgreement) {
   for (int i = 0; i < 3; ++i) EXPECT_NE(MasterSeenBy(net, i).port, 7000);
   net.Run(3000);
   EXPECT_FALSE(net.nodes["127.0.0.1:7000"].master) << "the old master, alive, follows";
+}
+
+TEST_F(SentinelTest, SwitchoverWaitsForTheReplicaToCatchUp) {
+  Network net;
+  net.nodes["127.0.0.1:7000"].offset = 150;
+  net.nodes["127.0.0.1:7002"].offset = 120;  // the best replica, still behind
+  net.AddSentinels(3, 2, dir_);
+  net.Run(1500);
+  Sentinel& s = *net.sentinels[0];
+  EXPECT_EQ(s.ForceFailover(s.Find("mymaster")), "");
+  net.Run(1000);
+  EXPECT_TRUE(net.nodes["127.0.0.1:7000"].master) << "nothing switches before the offsets match";
+  EXPECT_FALSE(net.nodes["127.0.0.1:7002"].master);
+  net.nodes["127.0.0.1:7002"].offset = 150;  // it caught up
+  net.Run(1000);
+  EXPECT_TRUE(net.nodes["127.0.0.1:7002"].master);
+  EXPECT_EQ(net.nodes["127.0.0.1:7000"].master_of.port, 7002);
+  // The old master: paused first, pointed at the new master, only then unpaused.
+  const auto& log = net.nodes["127.0.0.1:7000"].log;
+  auto at = [&](const std::string& line) {
+    return std::find(log.begin(), log.end(), line) - log.begin();
+  };
+  ASSERT_LT(at("CLIENT PAUSE 5000 WRITE"), int64_t(log.size()));
+  EXPECT_LT(at("CLIENT PAUSE 5000 WRITE"), at("REPLICAOF 127.0.0.1 7002"));
+  EXPECT_LT(at("REPLICAOF 127.0.0.1 7002"), at("CLIENT UNPAUSE"));
+  ASSERT_LT(at("CLIENT UNPAUSE"), int64_t(log.size()));
 }
 
 TEST(SentinelSettings, BadValuesNameTheKeyAndLine) {
