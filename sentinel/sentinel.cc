@@ -208,8 +208,8 @@ void Sentinel::Cron() {
   CheckTilt();
   for (auto& [name, mp] : masters_) {
     Master& m = *mp;
-    PingAndInfo(m, m.node, true);
-    for (auto& [key, r] : m.replicas) PingAndInfo(m, r, false);
+    PingAndInfo(m, m.node);
+    for (auto& [key, r] : m.replicas) PingAndInfo(m, r);
     CheckSubjectivelyDown(m, m.node, true);
     for (auto& [key, r] : m.replicas) CheckSubjectivelyDown(m, r, false);
     if (tilt()) continue;
@@ -223,7 +223,7 @@ void Sentinel::Cron() {
   if (dirty_) Save();
 }
 
-void Sentinel::PingAndInfo(Master& m, Node& n, bool is_master) {
+void Sentinel::PingAndInfo(Master& m, Node& n) {
   int64_t t = now();
   const std::string name = m.cfg.name;
   const Addr addr = n.addr;
@@ -235,47 +235,45 @@ void Sentinel::PingAndInfo(Master& m, Node& n, bool is_master) {
   if (n.ping_pending_since == 0 && t - n.last_ping_sent >= PingPeriod(m)) {
     n.ping_pending_since = t;
     n.last_ping_sent = t;
-    transport_->NodeCommand(
-        addr, m.cfg.auth_pass, {"PING"}, [this, name, addr, is_master](const Reply* r) {
-          Master* m = Find(name);
-          if (m == nullptr) return;
-          Node* n = NodeAt(*m, addr, is_master);
-          if (n == nullptr) return;
-          n->ping_pending_since = 0;
-          if (r == nullptr) return;
-          int64_t t = now();
-          n->last_ping_reply = t;
-          bool valid = r->type == '+' || (r->is_error() && (r->str.rfind("LOADING", 0) == 0 ||
-                                                            r->str.rfind("MASTERDOWN", 0) == 0));
-          if (!valid) return;
-          bool was_down = n->sdown();
-          n->last_ok_ping = t;
-          // Back from the dead: learn its role now rather than at the next INFO period.
-          if (was_down) n->info_refresh = 0;
-        });
+    transport_->NodeCommand(addr, m.cfg.auth_pass, {"PING"}, [this, name, addr](const Reply* r) {
+      Master* m = Find(name);
+      if (m == nullptr) return;
+      Node* n = NodeAt(*m, addr);
+      if (n == nullptr) return;
+      n->ping_pending_since = 0;
+      if (r == nullptr) return;
+      int64_t t = now();
+      n->last_ping_reply = t;
+      bool valid = r->type == '+' || (r->is_error() && (r->str.rfind("LOADING", 0) == 0 ||
+                                                        r->str.rfind("MASTERDOWN", 0) == 0));
+      if (!valid) return;
+      bool was_down = n->sdown();
+      n->last_ok_ping = t;
+      // Back from the dead: learn its role now rather than at the next INFO period.
+      if (was_down) n->info_refresh = 0;
+    });
   }
   bool fast = m.node.sdown() || m.in_failover() || n.sdown() || n.info_refresh == 0;
   int64_t period = fast ? kFastInfoPeriodMs : kInfoPeriodMs;
   // A replica being reconfigured: the failover ends as soon as its link is up.
   if (n.reconf == Node::Reconf::kSent || n.reconf == Node::Reconf::kInProgress) period = 20;
   if (m.in_failover() && m.promoted == n.addr.str()) period = 20;
-  if (!n.info_pending && t - n.info_refresh >= period) RequestInfo(m, n, is_master);
+  if (!n.info_pending && t - n.info_refresh >= period) RequestInfo(m, n);
 }
 
-void Sentinel::RequestInfo(Master& m, Node& n, bool is_master) {
+void Sentinel::RequestInfo(Master& m, Node& n) {
   const std::string name = m.cfg.name;
   const Addr addr = n.addr;
   n.info_pending = true;
-  transport_->NodeCommand(addr, m.cfg.auth_pass, {"INFO"},
-                          [this, name, addr, is_master](const Reply* r) {
-                            Master* m = Find(name);
-                            if (m == nullptr) return;
-                            Node* n = NodeAt(*m, addr, is_master);
-                            if (n == nullptr) return;
-                            n->info_pending = false;
-                            if (r == nullptr || r->type != '$' || r->null) return;
-                            OnInfo(*m, addr, is_master, r->str);
-                          });
+  transport_->NodeCommand(addr, m.cfg.auth_pass, {"INFO"}, [this, name, addr](const Reply* r) {
+    Master* m = Find(name);
+    if (m == nullptr) return;
+    Node* n = NodeAt(*m, addr);
+    if (n == nullptr) return;
+    n->info_pending = false;
+    if (r == nullptr || r->type != '$' || r->null) return;
+    OnInfo(*m, addr, r->str);
+  });
 }
 
 bool Sentinel::SwitchoverCaughtUp(Master& m, Node& r) {
@@ -302,11 +300,11 @@ bool Sentinel::SwitchoverCaughtUp(Master& m, Node& r) {
   }
   if (m.switchover_offset < 0) return false;
   if (r.repl_offset >= m.switchover_offset) return true;
-  if (!r.info_pending) RequestInfo(m, r, false);
+  if (!r.info_pending) RequestInfo(m, r);
   return false;
 }
 
-void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to, bool is_master) {
+void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to) {
   // As Redis: the role change, its config file and the clients that must reconnect, atomically;
   // then INFO in the same write, so the change is seen without waiting for a period.
   const auto& auth = m.cfg.auth_pass;
@@ -317,11 +315,15 @@ void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to, bool is_master)
   transport_->NodeCommand(r.addr, auth, {"CONFIG", "REWRITE"}, [](const Reply*) {});
   transport_->NodeCommand(r.addr, auth, {"CLIENT", "KILL", "TYPE", "normal"}, [](const Reply*) {});
   transport_->NodeCommand(r.addr, auth, {"EXEC"}, [](const Reply*) {});
-  RequestInfo(m, r, is_master);
+  RequestInfo(m, r);
 }
 
-Node* Sentinel::NodeAt(Master& m, const Addr& addr, bool is_master) {
-  if (is_master) return m.node.addr == addr ? &m.node : nullptr;
+Node* Sentinel::NodeAt(Master& m, const Addr& addr, bool* is_master) {
+  // By address, not by the role it had when a command was sent: a reply may arrive after a
+  // switch made a replica the master (or the master a replica).
+  bool master = m.node.addr == addr;
+  if (is_master) *is_master = master;
+  if (master) return &m.node;
   auto it = m.replicas.find(addr.str());
   return it == m.replicas.end() ? nullptr : &it->second;
 }
@@ -333,8 +335,9 @@ void Sentinel::AddReplica(Master& m, const Addr& addr) {
   dirty_ = true;
 }
 
-void Sentinel::OnInfo(Master& m, const Addr& addr, bool is_master, const std::string& info) {
-  Node* n = NodeAt(m, addr, is_master);
+void Sentinel::OnInfo(Master& m, const Addr& addr, const std::string& info) {
+  bool is_master = false;
+  Node* n = NodeAt(m, addr, &is_master);
   if (n == nullptr) return;
   int64_t t = now();
   n->info_refresh = t;
@@ -910,7 +913,7 @@ void Sentinel::FailoverStep(Master& m) {
         if (m.switchover) {
           // The old master follows the new one before its held writes run: they get -READONLY
           // (and are retried by the client against the new master), never lost.
-          SendReplicaof(m, m.node, it->second.addr, /*is_master=*/true);
+          SendReplicaof(m, m.node, it->second.addr);
           transport_->NodeCommand(m.node.addr, m.cfg.auth_pass, {"CLIENT", "UNPAUSE"},
                                   [](const Reply*) {});
         }
@@ -997,11 +1000,15 @@ void Sentinel::SwitchMaster(Master& m, const Addr& to, int64_t epoch) {
   if (!(old == to)) {
     Node old_node = m.node;
     old_node.master_repl_offset = 0;
+    old_node.role_time = now();
     old_node.reconf = Node::Reconf::kNone;
     replicas[old.str()] = old_node;
   }
   new_master.reconf = Node::Reconf::kNone;
   new_master.sdown_since = 0;
+  // Its role as last reported is from before the switch: give its INFO time to tell the new one
+  // before "a master that says it is a replica" counts.
+  new_master.role_time = now();
   m.node = new_master;
   m.replicas = std::move(replicas);
   m.cfg.addr = to;

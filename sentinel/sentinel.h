@@ -176,15 +176,15 @@ class Sentinel {
   std::string Describe(const Master& m, const Node& n, bool is_master) const;
 
   void CheckTilt();
-  void PingAndInfo(Master& m, Node& n, bool is_master);
-  void RequestInfo(Master& m, Node& n, bool is_master);
+  void PingAndInfo(Master& m, Node& n);
+  void RequestInfo(Master& m, Node& n);
   // REPLICAOF `to` (NO ONE when to.port is 0) with CONFIG REWRITE and CLIENT KILL, then INFO.
-  void SendReplicaof(Master& m, Node& r, const Addr& to, bool is_master = false);
+  void SendReplicaof(Master& m, Node& r, const Addr& to);
   // SENTINEL FAILOVER with the old master alive: pauses its writes and says whether the chosen
   // replica has reached the offset it had then.
   bool SwitchoverCaughtUp(Master& m, Node& r);
-  void OnInfo(Master& m, const Addr& addr, bool is_master, const std::string& info);
-  Node* NodeAt(Master& m, const Addr& addr, bool is_master);
+  void OnInfo(Master& m, const Addr& addr, const std::string& info);
+  Node* NodeAt(Master& m, const Addr& addr, bool* is_master = nullptr);
   void CheckSubjectivelyDown(Master& m, Node& n, bool is_master);
   void CheckObjectivelyDown(Master& m);
   void AskPeers(Master& m, bool with_vote);
