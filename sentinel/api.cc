@@ -267,7 +267,7 @@ bool ClientApi::Execute(ApiSession& s, const std::vector<std::string_view>& args
     }
     s.resp3 = proto == 3;
     rb.SetResp3(s.resp3);
-    rb.MapHeader(7);
+    rb.MapHeader(6);  // Redis Sentinel's HELLO has no "role"
     rb.Bulk("server");
     rb.Bulk("redis");
     rb.Bulk("version");
@@ -278,8 +278,6 @@ bool ClientApi::Execute(ApiSession& s, const std::vector<std::string_view>& args
     rb.Integer(s.id);
     rb.Bulk("mode");
     rb.Bulk("sentinel");
-    rb.Bulk("role");
-    rb.Bulk("master");
     rb.Bulk("modules");
     rb.ArrayHeader(0);
     return true;

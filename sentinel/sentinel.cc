@@ -1054,9 +1054,9 @@ int Sentinel::Reset(std::string_view pattern) {
 }
 
 std::string Sentinel::Monitor(MonitorSettings cfg) {
-  if (masters_.count(cfg.name)) return "ERR Duplicated master name";
+  if (masters_.count(cfg.name)) return "Duplicate master name.";
   if (!settings_.resolve_hostnames && !IsIpLiteral(cfg.addr.host)) {
-    return "ERR Invalid IP address or hostname specified";
+    return "Invalid IP address or hostname specified";
   }
   auto m = std::make_unique<Master>();
   m->cfg = cfg;
@@ -1069,7 +1069,7 @@ std::string Sentinel::Monitor(MonitorSettings cfg) {
 
 std::string Sentinel::Remove(std::string_view name) {
   auto it = masters_.find(std::string(name));
-  if (it == masters_.end()) return "ERR No such master with that name";
+  if (it == masters_.end()) return "No such master with that name";
   Event("-monitor", *it->second, nullptr, "");
   masters_.erase(it);
   Save();
@@ -1082,7 +1082,7 @@ std::string Sentinel::SetOption(Master* m, std::string_view option, std::string_
   if (opt == "down-after-milliseconds" || opt == "failover-timeout" || opt == "parallel-syncs" ||
       opt == "quorum") {
     if (!n || *n <= 0) {
-      return "ERR Invalid argument '" + std::string(value) + "' for SENTINEL SET '" +
+      return "Invalid argument '" + std::string(value) + "' for SENTINEL SET '" +
              std::string(option) + "'";
     }
     if (opt == "down-after-milliseconds") m->cfg.down_after_ms = *n;
@@ -1094,7 +1094,7 @@ std::string Sentinel::SetOption(Master* m, std::string_view option, std::string_
     for (auto& [key, r] : m->replicas) transport_->NodeDrop(r.addr);
     transport_->NodeDrop(m->node.addr);
   } else {
-    return "ERR Invalid argument '" + std::string(option) + "' for SENTINEL SET";
+    return "Unknown option or number of arguments for SENTINEL SET '" + std::string(option) + "'";
   }
   Event("+set", *m, nullptr, std::string(option) + " " + std::string(value));
   Save();
