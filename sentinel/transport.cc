@@ -164,6 +164,9 @@ void AsioTransport::Connect(const std::shared_ptr<Link>& link) {
 }
 
 void AsioTransport::Fail(const std::shared_ptr<Link>& link) {
+  // An established link that drops (CLIENT KILL, a restart) is dialled again at once, so the
+  // node does not show as disconnected until the next PING; a failed dial waits for it.
+  bool redial = link->connected;
   link->generation++;
   boost::system::error_code ignored;
   link->socket.close(ignored);
@@ -175,6 +178,7 @@ void AsioTransport::Fail(const std::shared_ptr<Link>& link) {
   auto callbacks = std::move(link->callbacks);
   link->callbacks.clear();
   for (auto& cb : callbacks) cb(nullptr);
+  if (redial && !link->connected && !link->connecting) Connect(link);
 }
 
 void AsioTransport::Flush(const std::shared_ptr<Link>& link) {
