@@ -72,17 +72,22 @@ class Server:
     """One server process on 127.0.0.1:port, with its own temp dir as cwd.
 
     Use as a context manager, or call start() / stop(). `args` are extra command-line
-    arguments (e.g. ["--requirepass", "s3cret"]).
+    arguments (e.g. ["--requirepass", "s3cret"]). `port` and `workdir` may be given up front
+    (a config file that names the port must be written before the start); otherwise the first
+    start() picks a free port and makes a temp dir. kill9() / pause() / resume() act on the
+    process by its PID; restart() starts the binary again on the same port and dir (the
+    files the server wrote there, its log appended to).
     """
 
-    def __init__(self, binary, args=(), name=None, config_file=None):
+    def __init__(self, binary, args=(), name=None, config_file=None, port=None, workdir=None):
         self.binary = os.path.abspath(binary)
         self.args = list(args)
         self.config_file = config_file  # passed first, as `ember-server FILE --port N ...`
         self.name = name or os.path.basename(binary)
-        self.port = None
+        self.port = port
         self.proc = None
-        self.dir = None
+        self.dir = workdir
+        self._own_dir = workdir is None  # only a dir start() made is removed by stop()
         self._log = None
 
     # The process ------------------------------------------------------------------------------
@@ -90,9 +95,12 @@ class Server:
     def start(self, timeout=READY_TIMEOUT_S):
         if not os.access(self.binary, os.X_OK):
             raise RuntimeError(f"{self.name}: binary not found or not executable: {self.binary}")
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix=f"ember-it-{self.name}-")
-        self._log = open(os.path.join(self.dir, "server.log"), "wb")
+        if self.port is None:
+            self.port = free_port()
+        if self.dir is None:
+            self.dir = tempfile.mkdtemp(prefix=f"ember-it-{self.name}-")
+            self._own_dir = True
+        self._log = open(os.path.join(self.dir, "server.log"), "ab")
         argv = [self.binary] + ([self.config_file] if self.config_file else [])
         argv += ["--port", str(self.port)] + self.args
         self.proc = subprocess.Popen(argv, cwd=self.dir, stdin=subprocess.DEVNULL,
@@ -124,10 +132,12 @@ class Server:
         raise RuntimeError(f"{self.name} did not answer PING on port {self.port} within "
                            f"{timeout}s ({last_err}); log:\n{self.log_tail()}")
 
-    def stop(self):
-        """Stops the process we started, by its PID only: SIGTERM, then SIGKILL."""
+    def _end(self):
+        """Ends the process we started, by its PID only: SIGCONT (a stopped process cannot
+        act on SIGTERM), SIGTERM, then SIGKILL after a bounded wait."""
         if self.proc is not None and self.proc.poll() is None:
             try:
+                self.proc.send_signal(signal.SIGCONT)
                 self.proc.send_signal(signal.SIGTERM)
                 self.proc.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
@@ -139,9 +149,41 @@ class Server:
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self.dir is not None and os.environ.get("EMBER_IT_KEEP_DIRS") != "1":
+
+    def stop(self):
+        """Stops the process (see _end) and removes the temp dir start() made."""
+        self._end()
+        if (self.dir is not None and self._own_dir
+                and os.environ.get("EMBER_IT_KEEP_DIRS") != "1"):
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
+
+    def kill9(self):
+        """SIGKILL to our process by its PID, then reaps it; port and dir stay for restart()."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=STOP_TIMEOUT_S)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def pause(self):
+        """SIGSTOP to our process by its PID."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        """SIGCONT to our process by its PID."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGCONT)
+
+    def restart(self, args=None, timeout=READY_TIMEOUT_S):
+        """Ends the process if it still runs, then starts the binary again on the same port
+        and dir; `args` replaces the extra arguments when given."""
+        self._end()
+        if args is not None:
+            self.args = list(args)
+        return self.start(timeout)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
