@@ -26,7 +26,10 @@ fi
 
 if [[ ${1:-} == --node ]]; then
   dir=tests/integration/node
-  if [[ -f $dir/package.json && ! -d $dir/node_modules ]]; then
+  # Also when package-lock.json changed since the last install (npm keeps its own copy in
+  # node_modules/.package-lock.json), e.g. a dependency added to an existing checkout.
+  if [[ -f $dir/package.json && ( ! -d $dir/node_modules ||
+        $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ) ]]; then
     if [[ -f $dir/package-lock.json ]]; then cmd=ci; else cmd=install; fi
     (cd "$dir" && npm "$cmd" --no-audit --no-fund --loglevel=error >/dev/null)
   fi
