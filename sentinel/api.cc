@@ -492,7 +492,7 @@ void ClientApi::Info(std::string_view section, ReplyBuilder& rb) {
              ",sentinels=" + std::to_string(m->sentinels.size() + 1) + "\r\n";
     }
   }
-  rb.Verbatim(out);
+  rb.Bulk(out);  // a bulk string even in RESP3, as Redis Sentinel's INFO
 }
 
 void ClientApi::InstanceFields(const Master& m, const Node* replica, ReplyBuilder& rb) {
