@@ -497,7 +497,7 @@ void ClientApi::Info(std::string_view section, ReplyBuilder& rb) {
 
 void ClientApi::InstanceFields(const Master& m, const Node* replica, ReplyBuilder& rb) {
   int64_t now = core_->now();
-  const Node& n = replica ? *replica : m.node;
+  const Node& n = replica ? *replica : core_->CurrentNode(m);
   std::vector<std::pair<std::string, std::string>> kv;
   auto add = [&](const char* k, const std::string& v) { kv.emplace_back(k, v); };
   auto ago = [&](int64_t t) { return std::to_string(t == 0 ? 0 : now - t); };
@@ -513,7 +513,7 @@ void ClientApi::InstanceFields(const Master& m, const Node* replica, ReplyBuilde
   add("last-ok-ping-reply", ago(n.last_ok_ping));
   add("last-ping-reply", ago(n.last_ping_reply));
   if (n.sdown()) add("s-down-time", ago(n.sdown_since));
-  if (!replica && m.odown_since) add("o-down-time", ago(m.odown_since));
+  if (!replica && m.odown_since && &n == &m.node) add("o-down-time", ago(m.odown_since));
   add("down-after-milliseconds", std::to_string(m.cfg.down_after_ms));
   add("info-refresh", ago(n.info_refresh));
   add("role-reported", n.role == Role::kReplica ? "slave" : "master");

@@ -148,16 +148,21 @@ Master* Sentinel::Find(std::string_view name) {
   return it == masters_.end() ? nullptr : it->second.get();
 }
 
-Addr Sentinel::CurrentAddr(const Master& m) const {
+const Node& Sentinel::CurrentNode(const Master& m) const {
   if (m.state == FailoverState::kReconfReplicas) {
     auto it = m.replicas.find(m.promoted);
-    if (it != m.replicas.end()) return it->second.addr;
+    if (it != m.replicas.end()) return it->second;
   }
-  return m.node.addr;
+  return m.node;
 }
 
 std::string Sentinel::Flags(const Master& m, const Node& n, bool is_master) const {
   std::string f;
+  if (is_master && &n != &m.node) {
+    // The promoted replica, confirmed, while the others are still being repointed: clients are
+    // told about the new master as it is (node-redis refuses one flagged failover_in_progress).
+    return transport_->NodeConnected(n.addr) ? "master" : "master,disconnected";
+  }
   if (n.sdown()) f += "s_down,";
   if (is_master && m.odown_since != 0) f += "o_down,";
   f += is_master ? "master," : "slave,";

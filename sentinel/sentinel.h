@@ -144,7 +144,8 @@ class Sentinel {
   Master* Find(std::string_view name);
   const std::map<std::string, std::unique_ptr<Master>>& masters() const { return masters_; }
   // The address clients should use: the promoted replica as soon as its promotion is confirmed.
-  Addr CurrentAddr(const Master& m) const;
+  Addr CurrentAddr(const Master& m) const { return CurrentNode(m).addr; }
+  const Node& CurrentNode(const Master& m) const;
   std::string Flags(const Master& m, const Node& n, bool is_master) const;
   std::string PeerFlags(const Master& m, const Peer& p) const;
   // SENTINEL FAILOVER; an error text or "".
