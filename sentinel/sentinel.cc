@@ -595,7 +595,7 @@ void Sentinel::ExchangeHellos() {
   pb::Hello hello = MakeHello();
   targets.erase(hello.from().peer_address());
   for (const auto& target : targets) {
-    auto [it, fresh] = seed_peers_.emplace(target, 0);
+    auto it = seed_peers_.emplace(target, 0).first;
     // Skip a peer whose previous exchange is still out (an unreachable one times out first).
     if (it->second < 0) continue;
     it->second = -1;

@@ -16,6 +16,7 @@ constexpr auto kConnectTimeout = std::chrono::milliseconds(1000);
 constexpr auto kPeerDeadline = std::chrono::milliseconds(500);
 constexpr auto kIoThreadWait = std::chrono::milliseconds(2000);
 constexpr size_t kMaxPeerQueue = 64;
+constexpr auto kRedialGrace = std::chrono::milliseconds(200);
 
 // Position after the "\r\n" ending the line at `pos`, or npos.
 size_t LineEnd(std::string_view data, size_t pos) {
@@ -95,6 +96,8 @@ struct AsioTransport::Link {
   bool connecting = false;
   bool connected = false;
   bool writing = false;
+  // When an established connection dropped and is being dialled again (see NodeConnected).
+  std::chrono::steady_clock::time_point redial_since{};
   std::string auth;
   std::string out;  // encoded commands not yet handed to the socket
   std::string in_flight;
@@ -167,6 +170,7 @@ void AsioTransport::Fail(const std::shared_ptr<Link>& link) {
   // An established link that drops (CLIENT KILL, a restart) is dialled again at once, so the
   // node does not show as disconnected until the next PING; a failed dial waits for it.
   bool redial = link->connected;
+  if (redial) link->redial_since = std::chrono::steady_clock::now();
   link->generation++;
   boost::system::error_code ignored;
   link->socket.close(ignored);
@@ -238,7 +242,13 @@ void AsioTransport::NodeDrop(const Addr& node) {
 
 bool AsioTransport::NodeConnected(const Addr& node) {
   auto it = links_.find(node.str());
-  return it != links_.end() && it->second->connected;
+  if (it == links_.end()) return false;
+  const Link& link = *it->second;
+  // A link that dropped and is being dialled again (a CLIENT KILL at a promotion) is not the
+  // node being unreachable: it counts as connected for kRedialGrace, as the new dial takes
+  // about a millisecond on a LAN. A dial that fails ends it.
+  return link.connected ||
+         (link.connecting && std::chrono::steady_clock::now() - link.redial_since < kRedialGrace);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,13 +273,20 @@ struct AsioTransport::PeerClient {
     cv.notify_all();
     thread.join();
   }
+  // A job gets a null stub when it is dropped (a peer so slow that kMaxPeerQueue calls wait):
+  // it must still report the failure, or its caller would wait for it forever.
   void Post(std::function<void(pb::SentinelPeer::Stub*)> job) {
+    std::function<void(pb::SentinelPeer::Stub*)> dropped;
     {
       std::lock_guard<std::mutex> lock(mu);
-      if (jobs.size() >= kMaxPeerQueue) jobs.pop_front();
+      if (jobs.size() >= kMaxPeerQueue) {
+        dropped = std::move(jobs.front());
+        jobs.pop_front();
+      }
       jobs.push_back(std::move(job));
     }
     cv.notify_one();
+    if (dropped) dropped(nullptr);
   }
   void Loop() {
     for (;;) {
@@ -304,7 +321,7 @@ void AsioTransport::PeerExchange(const std::string& peer, const pb::Hello& hello
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + kPeerDeadline);
     auto reply = std::make_shared<pb::Hello>();
-    bool ok = stub->Exchange(&ctx, hello, reply.get()).ok();
+    bool ok = stub != nullptr && stub->Exchange(&ctx, hello, reply.get()).ok();
     asio::post(*io_, [fn, reply, ok] { fn(ok ? reply.get() : nullptr); });
   });
 }
@@ -315,7 +332,7 @@ void AsioTransport::PeerIsMasterDown(const std::string& peer, const pb::DownRequ
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + kPeerDeadline);
     auto reply = std::make_shared<pb::DownReply>();
-    bool ok = stub->IsMasterDown(&ctx, req, reply.get()).ok();
+    bool ok = stub != nullptr && stub->IsMasterDown(&ctx, req, reply.get()).ok();
     asio::post(*io_, [fn, reply, ok] { fn(ok ? reply.get() : nullptr); });
   });
 }

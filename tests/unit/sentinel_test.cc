@@ -20,7 +20,8 @@ struct FakeNode {
   Addr addr;
   std::string run_id;
   bool alive = true;
-  bool hung = false;  // SIGSTOP: accepts commands, never answers
+  bool hung = false;               // SIGSTOP: accepts commands, never answers
+  bool refuses_promotion = false;  // answers REPLICAOF NO ONE with OK but stays a replica
   bool master = true;
   Addr master_of;
   int64_t offset = 100;
@@ -177,7 +178,7 @@ void FakeTransport::NodeCommand(const Addr& node, const std::string&, std::vecto
     } else if (args[0] == "REPLICAOF") {
       ++n.replicaofs;
       if (args[1] == "NO") {
-        n.master = true;
+        n.master = !n.refuses_promotion;
       } else {
         n.master = false;
         n.master_of = Addr{args[1], std::stoi(args[2])};
@@ -340,6 +341,26 @@ TEST_F(SentinelTest, RebootedEmptyMasterIsTreatedAsFailed) {
   EXPECT_EQ(net.Count("+promoted-slave"), 1);
   EXPECT_NE(MasterSeenBy(net, 0).port, 7000);
   EXPECT_FALSE(m.master) << "the emptied master follows the replica that kept the data";
+}
+
+TEST_F(SentinelTest, FailedPromotionIsAbortedAndRetried) {
+  Network net;
+  net.nodes["127.0.0.1:7002"].offset = 200;              // chosen first ...
+  net.nodes["127.0.0.1:7002"].refuses_promotion = true;  // ... but it never becomes a master
+  net.AddSentinels(3, 2, dir_);
+  net.Run(1500);
+  net.nodes["127.0.0.1:7000"].alive = false;
+  net.Run(3000);
+  EXPECT_EQ(net.Count("+promoted-slave"), 0);
+  net.Run(5000);  // failover-timeout is 5 s
+  EXPECT_EQ(net.Count("-failover-abort-slave-timeout"), 1);
+  EXPECT_EQ(MasterSeenBy(net, 0).port, 7000) << "nothing switched";
+  // The next attempt (after 2 x failover-timeout) may pick the same replica; once it can be
+  // promoted, it is.
+  net.nodes["127.0.0.1:7002"].refuses_promotion = false;
+  net.Run(12000);
+  EXPECT_EQ(net.Count("+promoted-slave"), 1);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(MasterSeenBy(net, i).port, 7002) << "sentinel " << i;
 }
 
 TEST_F(SentinelTest, OneVotePerEpochAndOnlyOnceSaved) {
