@@ -778,42 +778,35 @@ void Sentinel::MaybeStartFailover(Master& m) {
   }
   // The sentinel with the lowest id starts first; the others only if it did not ask for votes.
   if (t - m.odown_since < Rank(m) * kStaggerMs) return;
-  StartFailover(m);
+  StartFailover(m, /*forced=*/false);
 }
 
-void Sentinel::StartFailover(Master& m) {
+void Sentinel::StartFailover(Master& m, bool forced) {
   settings_.current_epoch++;
   m.failover_epoch = settings_.current_epoch;
   dirty_ = true;
   EventRaw("+new-epoch", std::to_string(m.failover_epoch), true);
+  m.forced = forced;
+  // Forced with the old master alive: a switchover that loses nothing (SwitchoverCaughtUp).
+  m.switchover = forced && !m.node.sdown() && transport_->NodeConnected(m.node.addr);
+  m.switchover_offset = -1;
   Event("+try-failover", m, nullptr, "");
   SetState(m, FailoverState::kWaitStart);
   m.failover_start = now();
   m.promoted.clear();
   for (auto& [key, r] : m.replicas) r.reconf = Node::Reconf::kNone;
-  int64_t epoch = 0;
-  VoteLeader(m, m.failover_epoch, settings_.myid, &epoch);
-  AskPeers(m, true);
+  if (!forced) {
+    int64_t epoch = 0;
+    VoteLeader(m, m.failover_epoch, settings_.myid, &epoch);
+    AskPeers(m, true);
+  }
   FailoverStep(m);
 }
 
 std::string Sentinel::ForceFailover(Master* m) {
   if (m->in_failover()) return "-INPROG Failover already in progress";
   if (SelectReplica(*m) == nullptr) return "-NOGOODSLAVE No suitable replica to promote";
-  settings_.current_epoch++;
-  m->failover_epoch = settings_.current_epoch;
-  dirty_ = true;
-  EventRaw("+new-epoch", std::to_string(m->failover_epoch), true);
-  m->forced = true;
-  // The old master is alive: a switchover that loses nothing (see kSendReplicaofNoOne).
-  m->switchover = !m->node.sdown() && transport_->NodeConnected(m->node.addr);
-  m->switchover_offset = -1;
-  Event("+try-failover", *m, nullptr, "");
-  SetState(*m, FailoverState::kWaitStart);
-  m->failover_start = now();
-  m->promoted.clear();
-  for (auto& [key, r] : m->replicas) r.reconf = Node::Reconf::kNone;
-  FailoverStep(*m);
+  StartFailover(*m, /*forced=*/true);
   return "";
 }
 

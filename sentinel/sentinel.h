@@ -117,6 +117,7 @@ struct Master {
   bool forced = false;      // SENTINEL FAILOVER
   bool switchover = false;  // forced with the old master alive: pause writes, wait for offsets
   std::string promoted;     // key in replicas
+  // Switchover: -1 not started, -2 old master paused and its offset asked, else that offset.
   int64_t switchover_offset = -1;
 
   bool in_failover() const { return state != FailoverState::kNone; }
@@ -133,7 +134,7 @@ class Sentinel {
 
   // Called every kCronMs by the binary (more often is harmless).
   void Cron();
-  static constexpr int64_t kCronMs = 50;
+  static constexpr int64_t kCronMs = 10;
 
   // Peer service (and SENTINEL IS-MASTER-DOWN-BY-ADDR).
   pb::Hello MakeHello() const;
@@ -197,7 +198,7 @@ class Sentinel {
 
   // Failover.
   void MaybeStartFailover(Master& m);
-  void StartFailover(Master& m);
+  void StartFailover(Master& m, bool forced);
   void FailoverStep(Master& m);
   std::string VoteLeader(Master& m, int64_t epoch, const std::string& run_id,
                          int64_t* leader_epoch);
