@@ -16,6 +16,8 @@ namespace {
 constexpr const char* kRedisVersion = "7.0.15";
 constexpr size_t kMaxOutput = 32 * 1024 * 1024;  // a subscriber that stops reading is dropped
 
+constexpr const char* kSyntaxError = "syntax error";
+
 std::string Lower(std::string_view s) { return ToLower(s); }
 
 void Fields(ReplyBuilder& rb, const std::vector<std::pair<std::string, std::string>>& kv) {
@@ -40,6 +42,8 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
     api_->sessions_.insert(this);
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    auto ep = socket_.remote_endpoint(ignored);
+    if (!ignored) addr = ep.address().to_string() + ":" + std::to_string(ep.port());
     Read();
   }
 
@@ -65,6 +69,7 @@ class ApiSession : public std::enable_shared_from_this<ApiSession> {
   tcp::socket socket_;
   int64_t id;
   std::string name, lib_name, lib_ver;
+  std::string addr;  // ip:port of the client
   bool authed = false;
   bool resp3 = false;
   std::set<std::string> channels, patterns;
@@ -314,7 +319,7 @@ bool ClientApi::Execute(ApiSession& s, const std::vector<std::string_view>& args
   } else if (cmd == "info") {
     Info(args.size() > 1 ? Lower(args[1]) : "default", rb);
   } else if (cmd == "client") {
-    Client(s, args, rb);
+    return Client(s, args, rb);
   } else if (cmd == "role") {
     rb.ArrayHeader(2);
     rb.Bulk("sentinel");
@@ -393,13 +398,13 @@ void ClientApi::Subscribe(ApiSession& s, const std::vector<std::string_view>& ar
   }
 }
 
-void ClientApi::Client(ApiSession& s, const std::vector<std::string_view>& args, ReplyBuilder& rb) {
+bool ClientApi::Client(ApiSession& s, const std::vector<std::string_view>& args, ReplyBuilder& rb) {
   std::string sub = args.size() > 1 ? Lower(args[1]) : "";
   if (sub == "setname" && args.size() == 3) {
     for (char c : args[2]) {
       if (c < '!' || c > '~') {
         rb.Error("Client names cannot contain spaces, newlines or special characters.");
-        return;
+        return true;
       }
     }
     s.name = std::string(args[2]);
@@ -414,26 +419,58 @@ void ClientApi::Client(ApiSession& s, const std::vector<std::string_view>& args,
       s.lib_ver = std::string(args[3]);
     } else {
       rb.Error("Unrecognized option '" + std::string(args[2]) + "'");
-      return;
+      return true;
     }
     rb.Ok();
   } else if (sub == "id" && args.size() == 2) {
     rb.Integer(s.id);
-  } else if (sub == "kill" && args.size() >= 3) {
-    // CLIENT KILL ID n | CLIENT KILL ADDR ip:port is not needed by sentinel clients: by id only.
-    int64_t killed = 0;
-    if (args.size() == 4 && EqualsNoCase(args[2], "id")) {
-      auto id = ParseInt64(args[3]);
-      for (auto* other : std::set<ApiSession*>(sessions_)) {
-        if (id && other->id == *id) {
-          other->Close();
-          ++killed;
-        }
-      }
-      rb.Integer(killed);
-    } else {
-      rb.Error("syntax error");
+  } else if (sub == "kill" && args.size() == 3) {
+    // The old form: CLIENT KILL ip:port.
+    for (auto* other : std::set<ApiSession*>(sessions_)) {
+      if (other->addr != args[2]) continue;
+      rb.Ok();
+      if (other == &s) return false;
+      other->Close();
+      return true;
     }
+    rb.Error("No such client");
+  } else if (sub == "kill" && args.size() % 2 == 0) {
+    // CLIENT KILL [ID n] [ADDR ip:port] [SKIPME yes|no] ...
+    std::optional<int64_t> id;
+    std::optional<std::string> addr;
+    bool skipme = true;
+    for (size_t i = 2; i + 1 < args.size(); i += 2) {
+      std::string filter = Lower(args[i]);
+      if (filter == "id") {
+        id = ParseInt64(args[i + 1]);
+        if (!id || *id <= 0) {
+          rb.Error("client-id should be greater than 0");
+          return true;
+        }
+      } else if (filter == "addr") {
+        addr = std::string(args[i + 1]);
+      } else if (filter == "skipme" &&
+                 (EqualsNoCase(args[i + 1], "yes") || EqualsNoCase(args[i + 1], "no"))) {
+        skipme = EqualsNoCase(args[i + 1], "yes");
+      } else {
+        rb.Error(kSyntaxError);
+        return true;
+      }
+    }
+    int64_t killed = 0;
+    bool self = false;
+    for (auto* other : std::set<ApiSession*>(sessions_)) {
+      if ((id && other->id != *id) || (addr && other->addr != *addr)) continue;
+      if (other == &s) {
+        if (skipme) continue;
+        self = true;
+      } else {
+        other->Close();
+      }
+      ++killed;
+    }
+    rb.Integer(killed);
+    return !self;
   } else if (sub == "list" && args.size() == 2) {
     std::string text;
     for (auto* other : sessions_) {
@@ -449,6 +486,7 @@ void ClientApi::Client(ApiSession& s, const std::vector<std::string_view>& args,
   } else {
     rb.Error(ArityError(args[0]));
   }
+  return true;
 }
 
 void ClientApi::Info(std::string_view section, ReplyBuilder& rb) {

@@ -41,7 +41,8 @@ class ClientApi {
   void Accept(size_t index);
   void SentinelCommand(const std::vector<std::string_view>& args, ReplyBuilder& rb);
   void Info(std::string_view section, ReplyBuilder& rb);
-  void Client(ApiSession& s, const std::vector<std::string_view>& args, ReplyBuilder& rb);
+  // False: close `s` after the reply (it killed itself).
+  bool Client(ApiSession& s, const std::vector<std::string_view>& args, ReplyBuilder& rb);
   void Subscribe(ApiSession& s, const std::vector<std::string_view>& args, bool pattern, bool sub,
                  ReplyBuilder& rb);
   void InstanceFields(const Master& m, const Node* replica, ReplyBuilder& rb);
