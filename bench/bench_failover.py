@@ -7,19 +7,16 @@ per trial, then the table of medians with ember/redis.
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IT = os.path.join(ROOT, "tests", "integration")
 sys.path.insert(0, IT)
 
-from sentinel_topology import (HOST, MasterWriter, Topology, info,  # noqa: E402
+from sentinel_topology import (MasterWriter, NodeClients, Topology, info,  # noqa: E402
                                switch_master_target, wait_until)
 
 NAME = "mymaster"
@@ -42,7 +39,7 @@ def trial(impl, server, sentinel, node, n, down_after_ms, failover_timeout_ms):
     res = {"impl": impl, "trial": n}
     topo = Topology(impl, server, sentinel, name=NAME, quorum=2, down_after_ms=down_after_ms,
                     failover_timeout_ms=failover_timeout_ms, tag="bench-failover")
-    proc = None
+    clients = None
     writers = []
     try:
         topo.start()
@@ -52,30 +49,14 @@ def trial(impl, server, sentinel, node, n, down_after_ms, failover_timeout_ms):
         safe = MasterWriter(topo, f"b{n}:wait", interval=0.01, wait_replicas=1, wait_ms=100,
                             limit_s=120).start()
         writers = [fast, safe]
-        sentinels = ",".join(f"{HOST}:{p}" for p in topo.sentinel_ports())
-        proc = subprocess.Popen(
-            [node, os.path.join(IT, "node", "sentinel_clients.mjs"), "--sentinels", sentinels,
-             "--name", NAME, "--prefix", f"b{n}:node", "--timeout-ms",
-             str(int(CLIENT_TIMEOUT_S * 1000))],
-            cwd=os.path.join(IT, "node"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
-        lines, ready = [], threading.Event()
-
-        def reader():
-            for line in proc.stdout:
-                lines.append(line.rstrip("\n"))
-                if '"event":"ready"' in line:
-                    ready.set()
-        rt = threading.Thread(target=reader, daemon=True)
-        rt.start()
-        if not ready.wait(30) or not all(w.wait_acks(5, 10) for w in writers):
+        clients = NodeClients(node, topo, NAME, f"b{n}:node", CLIENT_TIMEOUT_S * 1000).start()
+        if not clients.wait_ready(30) or not all(w.wait_acks(5, 10) for w in writers):
             raise RuntimeError("clients not writing before the kill: "
-                               + " | ".join(lines + [str(w.last_error) for w in writers]))
+                               + " | ".join(clients.lines + [str(w.last_error) for w in writers]))
         with topo.events() as cs:
             t_wall, t0 = time.time(), time.monotonic()
             old.kill9()
-            proc.stdin.write(f"kill {t_wall * 1000:.3f}\n")
-            proc.stdin.flush()
+            clients.kill(t_wall)
             firsts = [c.wait_for("+switch-master", SWITCH_TIMEOUT_S, t0) for c in cs]
             if any(f is None for f in firsts):
                 raise RuntimeError("no +switch-master on every sentinel:\n" + topo.describe())
@@ -100,30 +81,23 @@ def trial(impl, server, sentinel, node, n, down_after_ms, failover_timeout_ms):
                        max(0.0, window_end - time.monotonic()) + 1, 0.1)
             res["spurious"] = sum(
                 max(0, c.count("+switch-master", since=t0, until=window_end) - 1) for c in cs)
-        try:
-            proc.wait(timeout=CLIENT_TIMEOUT_S + 15)
-        except subprocess.TimeoutExpired:
-            pass
-        rt.join(timeout=5)
-        for line in lines:
-            if line.startswith('{"client"'):
-                r = json.loads(line)
-                ms = r.get("first_ack_ms")
-                res[r["client"]] = ms / 1000 if ms is not None and r.get("ok") else None
+        clients.finish(CLIENT_TIMEOUT_S + 15)
+        for r in clients.results():
+            ms = r.get("first_ack_ms")
+            res[r["client"]] = ms / 1000 if ms is not None and r.get("ok") else None
         for w in writers:
             w.stop()
         # Acknowledged (WAIT 1 100 >= 1) writes missing on the new master.
         res["acked"] = len(safe.acks())
         res["lost"] = len(safe.lost(new_port))
-        res["node_output"] = lines
+        res["node_output"] = clients.lines
     except Exception as e:  # noqa: BLE001 - a failed trial is reported, the others go on
         res["error"] = f"{type(e).__name__}: {e}"
     finally:
         for w in writers:
             w.stop()
-        if proc is not None and proc.poll() is None:
-            proc.kill()  # the node process this driver started, by its PID
-            proc.wait(timeout=10)
+        if clients is not None:
+            clients.stop()  # the node process this driver started, by its PID
         topo.stop()
     return res
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/strings.h"
+#include "common/yaml_file.h"
 
 namespace ember {
 
@@ -134,38 +135,13 @@ std::vector<std::pair<std::string, std::string>> ConfigTable::Get(std::string_vi
   return out;
 }
 
-namespace {
-// Renders a YAML scalar or sequence as the one-line value a Setter takes.
-std::optional<std::string> FlattenYaml(const YAML::Node& node) {
-  if (node.IsNull()) return std::string();
-  if (node.IsScalar()) return node.Scalar();
-  if (node.IsSequence()) {
-    std::string out;
-    for (const auto& item : node) {
-      if (!item.IsScalar()) return std::nullopt;
-      if (!out.empty()) out += ' ';
-      out += item.Scalar();
-    }
-    return out;
-  }
-  return std::nullopt;
-}
-}  // namespace
-
 std::optional<std::string> ConfigTable::LoadYaml(const std::string& path) {
   YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return path + ": cannot open the configuration file";
-  } catch (const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg;
-  }
+  if (auto err = LoadYamlMap(path, &root)) return err;
   if (root.IsNull()) return std::nullopt;  // an empty file is a valid, empty config
-  if (!root.IsMap()) return path + ": the configuration must be a YAML map of key: value";
   for (const auto& item : root) {
     std::string key = item.first.Scalar();
-    std::string where = path + ":" + std::to_string(item.first.Mark().line + 1) + ": ";
+    std::string where = YamlWhere(path, item.first);
     auto value = FlattenYaml(item.second);
     if (!value) return where + "'" + key + "': the value must be a scalar or a list of scalars";
     if (Find(key) == nullptr) return where + "unknown key '" + key + "'";

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/yaml_file.h"
 
 namespace ember::sentinel {
 
@@ -120,17 +121,13 @@ std::optional<std::string> SetScalar(Settings* s, const std::string& key, const 
 
 std::string Scalar(const YAML::Node& n) { return n.IsNull() ? std::string() : n.Scalar(); }
 
-std::string Where(const std::string& path, const YAML::Node& n) {
-  return path + ":" + std::to_string(n.Mark().line + 1) + ": ";
-}
-
 std::optional<std::string> LoadMonitor(const std::string& path, const YAML::Node& item,
                                        MonitorSettings* m) {
-  if (!item.IsMap()) return Where(path, item) + "each 'monitor' entry must be a map";
+  if (!item.IsMap()) return YamlWhere(path, item) + "each 'monitor' entry must be a map";
   bool has_host = false, has_port = false;
   for (const auto& kv : item) {
     std::string key = kv.first.Scalar();
-    std::string where = Where(path, kv.first);
+    std::string where = YamlWhere(path, kv.first);
     std::string why;
     auto bad = [&](const std::string& value) {
       return where + "bad value '" + value + "' for 'monitor." + key + "': " + why;
@@ -206,7 +203,7 @@ std::optional<std::string> LoadMonitor(const std::string& path, const YAML::Node
     }
   }
   if (m->name.empty() || !has_host || !has_port) {
-    return Where(path, item) + "a 'monitor' entry needs name, host and port";
+    return YamlWhere(path, item) + "a 'monitor' entry needs name, host and port";
   }
   return std::nullopt;
 }
@@ -230,18 +227,11 @@ std::optional<std::string> SetSetting(Settings* s, const std::string& key,
 
 std::optional<std::string> LoadSettings(const std::string& path, Settings* out) {
   YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return path + ": cannot open the configuration file";
-  } catch (const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg;
-  }
+  if (auto err = LoadYamlMap(path, &root)) return err;
   if (root.IsNull()) return std::nullopt;
-  if (!root.IsMap()) return path + ": the configuration must be a YAML map of key: value";
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();
-    std::string where = Where(path, kv.first);
+    std::string where = YamlWhere(path, kv.first);
     if (key == "monitor") {
       if (!kv.second.IsSequence()) return where + "'monitor' must be a list of maps";
       for (const auto& item : kv.second) {
@@ -251,20 +241,11 @@ std::optional<std::string> LoadSettings(const std::string& path, Settings* out) 
       }
       continue;
     }
-    std::string value;
-    if (kv.second.IsSequence()) {
-      for (const auto& item : kv.second) {
-        if (!item.IsScalar()) return where + "'" + key + "': a list of scalars";
-        value += (value.empty() ? "" : " ") + item.Scalar();
-      }
-    } else if (kv.second.IsScalar() || kv.second.IsNull()) {
-      value = Scalar(kv.second);
-    } else {
-      return where + "'" + key + "': the value must be a scalar or a list of scalars";
-    }
-    if (auto err = SetScalar(out, key, value)) {
+    auto value = FlattenYaml(kv.second);
+    if (!value) return where + "'" + key + "': the value must be a scalar or a list of scalars";
+    if (auto err = SetScalar(out, key, *value)) {
       if (*err == "unknown key") return where + "unknown key '" + key + "'";
-      return where + "bad value '" + value + "' for '" + key + "': " + *err;
+      return where + "bad value '" + *value + "' for '" + key + "': " + *err;
     }
   }
   return std::nullopt;

@@ -23,9 +23,11 @@ Run alone, it starts a topology, prints its ports and waits until stdin closes (
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +44,7 @@ try:
 except ImportError:  # pragma: no cover - Debian's python3 has python3-redis
     redis = None
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = "127.0.0.1"
 PEER_PORT_OFFSET = 10000      # ember-sentinel's default peer-port is its port + 10000
 MASTER_NAME = "mymaster"
@@ -569,6 +572,60 @@ class Topology:
 # --------------------------------------------------------------------------------------------
 # A writer through redis-py's Sentinel support
 # --------------------------------------------------------------------------------------------
+
+class NodeClients:
+    """node/sentinel_clients.mjs (ioredis and node-redis 5 writing through the sentinels) as a
+    child process: `start()`, `wait_ready()`, `kill(t_wall)` when the master was killed (the
+    script times from that wall clock), `finish(timeout)`, then `results()` (one dict per
+    client) and `lines`. `stop()` kills it, by its PID, if it still runs."""
+
+    def __init__(self, node, topo, name, prefix, timeout_ms):
+        self.cmd = [node, os.path.join(HERE, "node", "sentinel_clients.mjs"), "--sentinels",
+                    ",".join(f"{HOST}:{p}" for p in topo.sentinel_ports()), "--name", name,
+                    "--prefix", prefix, "--timeout-ms", str(int(timeout_ms))]
+        self.proc = None
+        self.lines = []
+        self._ready = threading.Event()
+        self._reader = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, cwd=os.path.join(HERE, "node"),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+
+        def read():
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if '"event":"ready"' in line:
+                    self._ready.set()
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        return self
+
+    def wait_ready(self, timeout):
+        return self._ready.wait(timeout)
+
+    def kill(self, t_wall):
+        self.proc.stdin.write(f"kill {t_wall * 1000:.3f}\n")
+        self.proc.stdin.flush()
+
+    def finish(self, timeout):
+        """Waits for the script to exit; False if it did not within `timeout` seconds."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        self._reader.join(timeout=5)
+        return True
+
+    def results(self):
+        return [json.loads(line) for line in self.lines if line.startswith('{"client"')]
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
 
 class MasterWriter:
     """A thread writing PREFIX:N = N through Sentinel(...).master_for(), one SET after the

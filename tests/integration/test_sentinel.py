@@ -66,17 +66,15 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from harness import RespConnection, check, eq, parse_reply  # noqa: E402
-from sentinel_topology import (DEFAULT_BINARIES, HOST, MasterWriter, Topology,  # noqa: E402
-                               info, pairs, switch_master_target, value, wait_until)
+from sentinel_topology import (DEFAULT_BINARIES, HOST, MasterWriter, NodeClients,  # noqa: E402
+                               Topology, info, pairs, switch_master_target, value, wait_until)
 
 try:
     import redis
@@ -590,62 +588,41 @@ def node_binary(ctx):
 def scenario_clients(ctx):
     topo = ctx.topo
     node = node_binary(ctx)
-    script = os.path.join(HERE, "node", "sentinel_clients.mjs")
     if not node:
         raise AssertionError("node not found (apt-get install nodejs; --node BIN)")
     if not os.path.isdir(os.path.join(HERE, "node", "node_modules", "redis5")):
         raise AssertionError("tests/integration/node/node_modules lacks redis5: "
                              "bash scripts/deps.sh --node")
     old, reps = roles(topo)
-    sentinels = ",".join(f"{HOST}:{p}" for p in topo.sentinel_ports())
-    proc = subprocess.Popen([node, script, "--sentinels", sentinels, "--name", NAME,
-                             "--prefix", "clients", "--timeout-ms", str(NODE_TIMEOUT_MS)],
-                            cwd=os.path.join(HERE, "node"), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    ready = threading.Event()
-
-    def reader():
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if '"event":"ready"' in line:
-                ready.set()
-
-    rt = threading.Thread(target=reader, daemon=True)
-    rt.start()
+    clients = NodeClients(node, topo, NAME, "clients", NODE_TIMEOUT_MS).start()
     w = MasterWriter(topo, "clients:redis-py", interval=0.01, limit_s=60)
     try:
         write_via_sentinel(topo, "clients:redis-py:before", "1", wait_replicas=2)
         w.start()
-        check(ready.wait(30), "node clients not ready in 30 s:\n" + "\n".join(lines))
+        check(clients.wait_ready(30),
+              "node clients not ready in 30 s:\n" + "\n".join(clients.lines))
         check(w.wait_acks(5, 10), f"redis-py writer not writing: {w.last_error}")
         with topo.events() as cs:
             t_wall, t0 = time.time(), time.monotonic()
             old.kill9()
-            proc.stdin.write(f"kill {t_wall * 1000:.3f}\n")
-            proc.stdin.flush()
+            clients.kill(t_wall)
             new_port, t_switch = wait_switch(topo, cs, t0)
             check(new_port in [r.port for r in reps], f"new master {new_port}")
             check(wait_until(lambda: w.first_ack_after(t0), 30, 0.02), "redis-py: no write "
                   f"acknowledged within 30 s of the kill: {w.last_error}")
             note(f"+switch-master {t_switch - t0:.2f}s, redis-py first write "
                  f"{w.first_ack_after(t0) - t0:.2f}s")
-        try:
-            proc.wait(timeout=NODE_TIMEOUT_MS / 1000 + 15)
-        except subprocess.TimeoutExpired:
-            raise AssertionError("node script did not exit:\n" + "\n".join(lines))
-        rt.join(timeout=5)
-        for line in lines:
+        if not clients.finish(NODE_TIMEOUT_MS / 1000 + 15):
+            raise AssertionError("node script did not exit:\n" + "\n".join(clients.lines))
+        for line in clients.lines:
             if line.startswith('{"client"'):
                 note(line)
-        eq(proc.returncode, 0, "node sentinel_clients.mjs exit status; output:\n"
-           + "\n".join(lines))
+        eq(clients.proc.returncode, 0, "node sentinel_clients.mjs exit status; output:\n"
+           + "\n".join(clients.lines))
         eq(read_via_sentinel(topo, "clients:redis-py:before"), b"1", "redis-py key from before")
     finally:
         w.stop()
-        if proc.poll() is None:
-            proc.kill()  # the node process this test started, by its PID
-            proc.wait(timeout=10)
+        clients.stop()  # the node process this test started, by its PID
     restart_as_replica(topo, old, new_port)
 
 
