@@ -315,26 +315,32 @@ AsioTransport::PeerClient& AsioTransport::Peer(const std::string& address) {
   return *p;
 }
 
-void AsioTransport::PeerExchange(const std::string& peer, const pb::Hello& hello,
-                                 std::function<void(const pb::Hello*)> fn) {
-  Peer(peer).Post([this, hello, fn](pb::SentinelPeer::Stub* stub) {
+namespace {
+// One unary call to a peer on its thread, the reply (or null) delivered on the Asio thread.
+template <typename Request, typename Reply, typename Method>
+std::function<void(pb::SentinelPeer::Stub*)> PeerCall(asio::io_context* io, Method method,
+                                                      Request req,
+                                                      std::function<void(const Reply*)> fn) {
+  return [io, method, req = std::move(req), fn = std::move(fn)](pb::SentinelPeer::Stub* stub) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + kPeerDeadline);
-    auto reply = std::make_shared<pb::Hello>();
-    bool ok = stub != nullptr && stub->Exchange(&ctx, hello, reply.get()).ok();
-    asio::post(*io_, [fn, reply, ok] { fn(ok ? reply.get() : nullptr); });
-  });
+    auto reply = std::make_shared<Reply>();
+    bool ok = stub != nullptr && (stub->*method)(&ctx, req, reply.get()).ok();
+    asio::post(*io, [fn, reply, ok] { fn(ok ? reply.get() : nullptr); });
+  };
+}
+}  // namespace
+
+void AsioTransport::PeerExchange(const std::string& peer, const pb::Hello& hello,
+                                 std::function<void(const pb::Hello*)> fn) {
+  Peer(peer).Post(
+      PeerCall<pb::Hello, pb::Hello>(io_, &pb::SentinelPeer::Stub::Exchange, hello, std::move(fn)));
 }
 
 void AsioTransport::PeerIsMasterDown(const std::string& peer, const pb::DownRequest& req,
                                      std::function<void(const pb::DownReply*)> fn) {
-  Peer(peer).Post([this, req, fn](pb::SentinelPeer::Stub* stub) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + kPeerDeadline);
-    auto reply = std::make_shared<pb::DownReply>();
-    bool ok = stub != nullptr && stub->IsMasterDown(&ctx, req, reply.get()).ok();
-    asio::post(*io_, [fn, reply, ok] { fn(ok ? reply.get() : nullptr); });
-  });
+  Peer(peer).Post(PeerCall<pb::DownRequest, pb::DownReply>(
+      io_, &pb::SentinelPeer::Stub::IsMasterDown, req, std::move(fn)));
 }
 
 void AsioTransport::Stop() { peers_.clear(); }
