@@ -312,6 +312,16 @@ bool Sentinel::SwitchoverCaughtUp(Master& m, Node& r) {
 void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to) {
   // As Redis: the role change, its config file and the clients that must reconnect, atomically;
   // then INFO in the same write, so the change is seen without waiting for a period.
+  // Never point a node at itself, under its own address or another name of it (same run id).
+  if (to.port != 0) {
+    const Node* target = NodeAt(m, to);
+    if (to == r.addr ||
+        (target != nullptr && !target->run_id.empty() && target->run_id == r.run_id)) {
+      EMBER_LOG(kWarning, "Not sending REPLICAOF %s to %s: the same node", to.str().c_str(),
+                r.addr.str().c_str());
+      return;
+    }
+  }
   const auto& auth = m.cfg.auth_pass;
   std::vector<std::string> replicaof = {"REPLICAOF", "NO", "ONE"};
   if (to.port != 0) replicaof = {"REPLICAOF", to.host, std::to_string(to.port)};
@@ -349,6 +359,14 @@ void Sentinel::OnInfo(Master& m, const Addr& addr, const std::string& info) {
   std::string run_id = InfoField(info, "run_id");
   bool rebooted = !n->run_id.empty() && !run_id.empty() && run_id != n->run_id;
   if (!run_id.empty()) n->run_id = run_id;
+  // One node under two names (a host name and its IP): keep it once, as the master.
+  if (!is_master && !run_id.empty() && run_id == m.node.run_id && !m.in_failover()) {
+    EMBER_LOG(kWarning, "%s is the master %s under another name: forgotten as a replica",
+              addr.str().c_str(), m.node.addr.str().c_str());
+    m.replicas.erase(addr.str());
+    dirty_ = true;
+    return;
+  }
 
   std::string role = InfoField(info, "role");
   Role r = role == "master" ? Role::kMaster : role == "slave" ? Role::kReplica : Role::kUnknown;

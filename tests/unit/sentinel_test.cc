@@ -363,6 +363,37 @@ TEST_F(SentinelTest, FailedPromotionIsAbortedAndRetried) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(MasterSeenBy(net, i).port, 7002) << "sentinel " << i;
 }
 
+TEST_F(SentinelTest, NeverPointsANodeAtItselfUnderAnotherName) {
+  Network net;
+  // The master is also reachable as localhost:7000 (a host name next to its IP, as in Docker).
+  FakeNode alias = net.nodes["127.0.0.1:7000"];
+  alias.addr = Addr{"localhost", 7000};
+  net.nodes["localhost:7000"] = alias;
+  net.AddSentinels(1, 1, dir_);
+  net.Run(500);
+  // Gossip lists it as a replica: a master-role "replica" would be demoted (+convert-to-slave).
+  pb::Hello h;
+  h.mutable_from()->set_run_id(std::string(40, '9'));
+  h.mutable_from()->set_ip("127.0.0.1");
+  h.mutable_from()->set_port(26999);
+  h.mutable_from()->set_peer_address("127.0.0.1:36999");
+  auto* mc = h.add_masters();
+  mc->set_name("mymaster");
+  mc->set_ip("127.0.0.1");
+  mc->set_port(7000);
+  auto* r = mc->add_replicas();
+  r->set_ip("localhost");
+  r->set_port(7000);
+  net.sentinels[0]->OnHello(h);
+  net.Run(3000);
+  for (const auto& line : net.nodes["localhost:7000"].log) {
+    EXPECT_EQ(line.rfind("REPLICAOF", 0), std::string::npos) << line;
+  }
+  EXPECT_TRUE(net.nodes["127.0.0.1:7000"].master);
+  EXPECT_EQ(net.sentinels[0]->Find("mymaster")->replicas.count("localhost:7000"), 0u)
+      << "listed once, as the master";
+}
+
 TEST_F(SentinelTest, OneVotePerEpochAndOnlyOnceSaved) {
   Network net;
   net.AddSentinels(1, 1, dir_);
