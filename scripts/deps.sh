@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake ninja-build pkg-config libgrpc++-dev protobuf-compiler-grpc
       libprotobuf-dev protobuf-compiler libboost-dev libyaml-cpp-dev googletest libgtest-dev
-      libgmock-dev redis-server redis-tools python3-redis clang libclang-rt-14-dev iproute2
+      libgmock-dev redis-server redis-tools redis-sentinel python3-redis clang libclang-rt-14-dev
+      iproute2 docker-compose
       nodejs npm)
 
 installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
