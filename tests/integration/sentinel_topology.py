@@ -67,9 +67,9 @@ class ReplyError(Exception):
 # Talking to a node or a sentinel
 # --------------------------------------------------------------------------------------------
 
-def call(port, *args, timeout=IO_TIMEOUT_S):
+def call(port, *args, timeout=IO_TIMEOUT_S, host=HOST):
     """One command on a fresh connection; the raw reply bytes."""
-    with RespConnection(port, timeout=timeout) as c:
+    with RespConnection(port, host=host, timeout=timeout) as c:
         return c.call(*args)
 
 
@@ -88,15 +88,15 @@ def decode(tree):
     return v.decode("utf-8", "replace")
 
 
-def value(port, *args, timeout=IO_TIMEOUT_S):
+def value(port, *args, timeout=IO_TIMEOUT_S, host=HOST):
     """One command on a fresh connection; the reply decoded (see decode)."""
-    return decode(parse_reply(call(port, *args, timeout=timeout)))
+    return decode(parse_reply(call(port, *args, timeout=timeout, host=host)))
 
 
-def try_value(port, *args, timeout=IO_TIMEOUT_S):
+def try_value(port, *args, timeout=IO_TIMEOUT_S, host=HOST):
     """value(), or None when the node does not answer or answers with an error."""
     try:
-        return value(port, *args, timeout=timeout)
+        return value(port, *args, timeout=timeout, host=host)
     except (OSError, ConnectionClosed, ProtocolError, ReplyError):
         return None
 
@@ -106,9 +106,9 @@ def pairs(flat):
     return dict(zip(flat[0::2], flat[1::2]))
 
 
-def info(port, section="replication", timeout=IO_TIMEOUT_S):
+def info(port, section="replication", timeout=IO_TIMEOUT_S, host=HOST):
     """INFO section as a dict of str; {} when the node does not answer."""
-    text = try_value(port, "INFO", section, timeout=timeout)
+    text = try_value(port, "INFO", section, timeout=timeout, host=host)
     if not isinstance(text, str):
         return {}
     return dict(line.split(":", 1) for line in text.splitlines()
@@ -138,8 +138,9 @@ class EventCollector:
     follows a sentinel that is restarted on the same port.
     """
 
-    def __init__(self, port, label=None):
+    def __init__(self, port, label=None, host=HOST):
         self.port = port
+        self.host = host
         self.label = label or f"sentinel:{port}"
         self.events = []
         self._lock = threading.Lock()
@@ -161,7 +162,7 @@ class EventCollector:
     def _run(self):
         while not self._stop.is_set():
             try:
-                conn = RespConnection(self.port, timeout=2.0)
+                conn = RespConnection(self.port, host=self.host, timeout=2.0)
             except OSError:
                 self._stop.wait(0.1)  # the sentinel is down: retry until stop()
                 continue
@@ -629,16 +630,22 @@ class NodeClients:
 
 class MasterWriter:
     """A thread writing PREFIX:N = N through Sentinel(...).master_for(), one SET after the
-    other every `interval` s, at most `max_writes` writes and `limit_s` seconds.
+    other every `interval` s, at most `max_writes` writes and `limit_s` seconds. With
+    fixed_rate, write n is due at start + n * interval instead; the slots that passed while a
+    write hung are skipped, not caught up. `topo` is anything with master_client(timeout) (a
+    Topology, or scripts/ember-drill's view of a running topology).
 
     With wait_replicas > 0 each SET is followed by WAIT wait_replicas wait_ms on the same
     connection (a pipeline) and counts as acknowledged only if WAIT returned >= wait_replicas.
-    Records every acknowledged write as (n, sent, acked) in monotonic time, and the errors.
+    Records every acknowledged write as (n, sent, acked) in monotonic time, every attempt as
+    (n, sent, done, outcome) with outcome "ack", "unacked" (WAIT below wait_replicas) or
+    "error", and the errors.
     """
 
     def __init__(self, topo, prefix, interval=0.01, wait_replicas=0, wait_ms=100, limit_s=60.0,
-                 max_writes=100_000, socket_timeout=0.5):
+                 max_writes=100_000, socket_timeout=0.5, fixed_rate=False):
         self.topo = topo
+        self.fixed_rate = fixed_rate
         self.prefix = prefix
         self.interval = interval
         self.wait_replicas = wait_replicas
@@ -647,6 +654,7 @@ class MasterWriter:
         self.max_writes = max_writes
         self.socket_timeout = socket_timeout
         self.acked = []
+        self.attempts = []
         self.unacked = 0     # SET done but WAIT below wait_replicas
         self.errors = 0
         self.last_error = None
@@ -667,11 +675,14 @@ class MasterWriter:
 
     def _run(self):
         client = self.topo.master_client(self.socket_timeout)
-        end = time.monotonic() + self.limit_s
+        start = time.monotonic()
+        end = start + self.limit_s
+        slot = 0
         for n in range(self.max_writes):
             if self._stop.is_set() or time.monotonic() > end:
                 break
             sent = time.monotonic()
+            outcome = "error"
             try:
                 if self.wait_replicas:
                     p = client.pipeline(transaction=False)
@@ -681,6 +692,7 @@ class MasterWriter:
                     good = bool(ok) and int(got) >= self.wait_replicas
                 else:
                     good = bool(client.set(self.key(n), n))
+                outcome = "ack" if good else "unacked"
                 with self._lock:
                     if good:
                         self.acked.append((n, sent, time.monotonic()))
@@ -690,7 +702,14 @@ class MasterWriter:
                 with self._lock:
                     self.errors += 1
                     self.last_error = f"{type(e).__name__}: {e}"
-            self._stop.wait(self.interval)
+            done = time.monotonic()
+            with self._lock:
+                self.attempts.append((n, sent, done, outcome))
+            if self.fixed_rate:
+                slot = max(slot + 1, int((done - start) / self.interval) + 1)
+                self._stop.wait(max(0.0, start + slot * self.interval - done))
+            else:
+                self._stop.wait(self.interval)
 
     def acked_count(self, since=0.0):
         with self._lock:
@@ -699,6 +718,10 @@ class MasterWriter:
     def acks(self):
         with self._lock:
             return list(self.acked)
+
+    def attempts_list(self):
+        with self._lock:
+            return list(self.attempts)
 
     def first_ack_after(self, t, retried_after=0.05):
         """Monotonic time of the first write acknowledged after t: sent at or after t, or sent
@@ -713,9 +736,9 @@ class MasterWriter:
         """Bounded poll until n writes acknowledged at or after `since`."""
         return wait_until(lambda: self.acked_count(since) >= n, timeout, 0.01) is not None
 
-    def lost(self, port):
-        """The acknowledged writes whose key is missing (or wrong) on the node at `port`."""
-        c = redis.Redis(host=HOST, port=port, socket_timeout=10)
+    def lost(self, port, host=HOST):
+        """The acknowledged writes whose key is missing (or wrong) on the node at host:port."""
+        c = redis.Redis(host=host, port=port, socket_timeout=10)
         try:
             acks = self.acks()
             missing = []
