@@ -736,16 +736,17 @@ class MasterWriter:
         """Bounded poll until n writes acknowledged at or after `since`."""
         return wait_until(lambda: self.acked_count(since) >= n, timeout, 0.01) is not None
 
-    def lost(self, port, host=HOST):
-        """The acknowledged writes whose key is missing (or wrong) on the node at host:port."""
+    def lost(self, port, host=HOST, numbers=None):
+        """The writes (default: the acknowledged ones; else the write numbers given) whose key
+        is missing (or wrong) on the node at host:port."""
         c = redis.Redis(host=host, port=port, socket_timeout=10)
         try:
-            acks = self.acks()
+            ns = [n for n, _, _ in self.acks()] if numbers is None else list(numbers)
             missing = []
-            for i in range(0, len(acks), 500):
-                chunk = acks[i:i + 500]
-                vals = c.mget([self.key(n) for n, _, _ in chunk])
-                missing += [n for (n, _, _), v in zip(chunk, vals) if v != str(n).encode()]
+            for i in range(0, len(ns), 500):
+                chunk = ns[i:i + 500]
+                vals = c.mget([self.key(n) for n in chunk])
+                missing += [n for n, v in zip(chunk, vals) if v != str(n).encode()]
             return missing
         finally:
             c.close()
