@@ -22,7 +22,7 @@ constexpr int64_t kElectionTimeoutMs = 10000;
 constexpr int64_t kTiltTriggerMs = 2000;  // a cron gap (or backwards step) beyond this: TILT
 constexpr int64_t kTiltPeriodMs = 30000;
 constexpr int64_t kReconfTimeoutMs = 10000;  // a replica that does not follow: counted as done
-constexpr int64_t kConvertWaitMs = 1000;     // old master reporting master before it is demoted
+constexpr int64_t kConvertWaitMs = 250;      // old master reporting master before it is demoted
 constexpr int64_t kFixConfigWaitMs = 4000;   // replica of a wrong master before it is repointed
 
 int64_t PingPeriod(const Master& m) {
