@@ -10,7 +10,8 @@
 # copied once; later runs resume from what it learned.
 #
 # A process that exits (a crash, or a failover drill's kill -9) is reported and the others keep
-# running. The launcher is the only one that starts processes, so Ctrl-C stops them all:
+# running. The launcher is the only one that starts processes, so Ctrl-C stops them all (and
+# each gets SIGTERM from the kernel should the launcher die without stopping them):
 #   RUN_DIR/launcher.pid   this script's PID
 #   RUN_DIR/pids           one "server|sentinel PORT PID" line per process ("-": not running),
 #                          rewritten (atomically) whenever a process exits or starts
@@ -75,6 +76,9 @@ done
 
 declare -A kind_of pid_of   # port -> server|sentinel, port -> PID or "-"
 order=()
+# Each process gets SIGTERM if this script dies without running stop() (SIGKILL, a crash).
+pdeath=()
+if setpriv --pdeathsig TERM true 2>/dev/null; then pdeath=(setpriv --pdeathsig TERM --); fi
 
 start() {  # start PORT: the same command line every time
   local port=$1
@@ -82,9 +86,10 @@ start() {  # start PORT: the same command line every time
     local args=("$run/$port/ember.yaml" --port "$port" --dir "$run/$port"
                 --logfile "$run/$port/ember.log")
     if [[ $port != "$master" ]]; then args+=(--replicaof "127.0.0.1 $master"); fi
-    "$server_bin" "${args[@]}" "${extra[@]}" &
+    "${pdeath[@]}" "$server_bin" "${args[@]}" "${extra[@]}" &
   else
-    "$sentinel_bin" "$run/sentinel-$port.yaml" --logfile "$run/sentinel-$port.log" &
+    "${pdeath[@]}" "$sentinel_bin" "$run/sentinel-$port.yaml" \
+      --logfile "$run/sentinel-$port.log" &
   fi
   pid_of[$port]=$!
 }
@@ -98,27 +103,25 @@ write_pids() {
   mv -f "$run/pids.tmp" "$run/pids"
 }
 
-stop() {  # sentinels first (no failover while the servers go), then servers; SIGKILL after 10 s
+stop() {  # SIGTERM to every process (SIGCONT first: a stopped one would not act), SIGKILL after 10 s
   trap - INT TERM EXIT
   set +e  # stop everything whatever fails here
   rm -f "$run/pids" "$run/launcher.pid"
-  local kind port p i live
-  for kind in sentinel server; do
-    live=()
-    for port in "${order[@]}"; do
-      p=${pid_of[$port]}
-      if [[ ${kind_of[$port]} == "$kind" && $p != - ]]; then live+=("$p"); fi
-    done
-    [[ ${#live[@]} -gt 0 ]] || continue
-    kill -CONT "${live[@]}" 2>/dev/null  # a stopped process would not act on SIGTERM
-    kill -TERM "${live[@]}" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-      live=($(for p in "${live[@]}"; do kill -0 "$p" 2>/dev/null && echo "$p"; done))
-      [[ ${#live[@]} -gt 0 ]] || break
-      read -r -t 0.1 -u "$tick"
-    done
-    if [[ ${#live[@]} -gt 0 ]]; then kill -KILL "${live[@]}" 2>/dev/null; fi
+  local port p i live=() alive
+  for port in "${order[@]}"; do
+    if [[ ${pid_of[$port]} != - ]]; then live+=("${pid_of[$port]}"); fi
   done
+  if [[ ${#live[@]} -gt 0 ]]; then
+    kill -CONT "${live[@]}" 2>/dev/null
+    kill -TERM "${live[@]}" 2>/dev/null
+  fi
+  for ((i = 0; i < 100 && ${#live[@]} > 0; i++)); do
+    sleep 0.1
+    alive=()
+    for p in "${live[@]}"; do if kill -0 "$p" 2>/dev/null; then alive+=("$p"); fi; done
+    live=("${alive[@]}")
+  done
+  if [[ ${#live[@]} -gt 0 ]]; then kill -KILL "${live[@]}" 2>/dev/null; fi
   wait 2>/dev/null
 }
 
