@@ -111,25 +111,6 @@ echo "== RDB and AOF persistence: $KEYS keys x $VALUE bytes (~${DATASET_MB} MB o
 # 1. SAVE and load times
 # ------------------------------------------------------------------------------------------
 mkdir "$TMP/redis" "$TMP/ember"
-fill() {  # fill PORT: the dataset through redis-cli --pipe
-  $PY - "$KEYS" "$VALUE" <<'PY' | timeout "$SAVE_TIMEOUT" redis-cli -p "$1" --pipe >"$TMP/pipe.log" 2>&1
-import os, random, sys
-keys, size = int(sys.argv[1]), int(sys.argv[2])
-alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-rng = random.Random(4)
-pool = [bytes(rng.choice(alphabet) for _ in range(size)) for _ in range(512)]
-head = b"*3\r\n$3\r\nSET\r\n$16\r\n"
-mid = b"\r\n$%d\r\n" % size
-out = sys.stdout.buffer
-batch = []
-for i in range(keys):
-    batch.append(head + b"key:%012d" % i + mid + pool[i % 512] + b"\r\n")
-    if len(batch) == 4096:
-        out.write(b"".join(batch)); batch = []
-out.write(b"".join(batch))
-PY
-  [[ $(redis-cli -p "$1" dbsize) == "$KEYS" ]] || { echo "fill failed:" >&2; cat "$TMP/pipe.log" >&2; exit 1; }
-}
 
 timed_save() {  # timed_save PORT: seconds of a SAVE
   local t0 reply
@@ -140,7 +121,7 @@ timed_save() {  # timed_save PORT: seconds of a SAVE
 }
 
 start redis "$TMP/redis" /usr/bin/redis-server --save '' --appendonly no
-t0=$(now); fill "$PORT"; FILL_S=$(elapsed "$t0" "$(now)")
+t0=$(now); fill "$PORT" "$KEYS" "$VALUE" "$SAVE_TIMEOUT"; FILL_S=$(elapsed "$t0" "$(now)")
 R_USED=$(info "$PORT" used_memory memory)
 R_SAVE=$(timed_save "$PORT")
 shut "$PID" "$PORT"
@@ -306,11 +287,11 @@ mkdir "$TMP/redis-aof" "$TMP/ember-aof"
 echo
 echo "== BGREWRITEAOF under the same SET load (appendonly yes, appendfsync everysec)"
 start redis-aof "$TMP/redis-aof" /usr/bin/redis-server "${AOF_ARGS[@]}"
-fill "$PORT"
+fill "$PORT" "$KEYS" "$VALUE" "$SAVE_TIMEOUT"
 job_run bgrewriteaof redis-aof "$PID" "$PORT"
 R_BASE=$BASE_MB R_ADD=$ADD_MB R_BG=$BG_S
 start ember-aof "$TMP/ember-aof" "$EMBER_BIN" "${AOF_ARGS[@]}"
-fill "$PORT"
+fill "$PORT" "$KEYS" "$VALUE" "$SAVE_TIMEOUT"
 job_run bgrewriteaof ember-aof "$PID" "$PORT"
 E_BASE=$BASE_MB E_ADD=$ADD_MB E_BG=$BG_S
 job_table BGREWRITEAOF redis-aof ember-aof

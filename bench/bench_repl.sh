@@ -224,25 +224,6 @@ echo "== Replication: $KEYS keys x $VALUE bytes (~${DATASET_MB} MB of values), e
 # ------------------------------------------------------------------------------------------
 # 1. Full sync under a SET load: time to link up, master memory
 # ------------------------------------------------------------------------------------------
-fill() {  # fill PORT: the dataset through redis-cli --pipe (keys key:%012d, random values)
-  $PY - "$KEYS" "$VALUE" <<'PY' | timeout "$FILL_TIMEOUT" redis-cli -p "$1" --pipe >"$TMP/pipe.log" 2>&1
-import os, random, sys
-keys, size = int(sys.argv[1]), int(sys.argv[2])
-alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-rng = random.Random(4)
-pool = [bytes(rng.choice(alphabet) for _ in range(size)) for _ in range(512)]
-head = b"*3\r\n$3\r\nSET\r\n$16\r\n"
-mid = b"\r\n$%d\r\n" % size
-out = sys.stdout.buffer
-batch = []
-for i in range(keys):
-    batch.append(head + b"key:%012d" % i + mid + pool[i % 512] + b"\r\n")
-    if len(batch) == 4096:
-        out.write(b"".join(batch)); batch = []
-out.write(b"".join(batch))
-PY
-  [[ $(redis-cli -p "$1" dbsize) == "$KEYS" ]] || { echo "fill failed:" >&2; cat "$TMP/pipe.log" >&2; exit 1; }
-}
 
 # sync_load PORT STOPFILE: SYNC_RPS/10 SETs every 100 ms until STOPFILE exists (MAX_TICKS).
 sync_load() {
@@ -266,7 +247,7 @@ sync_run() {
   shift 2
   start "$name-master" "$bin" --save '' --appendonly no "$@"
   mpid=$PID mport=$PORT
-  fill "$mport"
+  fill "$mport" "$KEYS" "$VALUE" "$FILL_TIMEOUT"
   start "$name-replica" "$bin" --save '' --appendonly no
   rpid=$PID rport=$PORT
   rm -f "$TMP/stop"

@@ -49,3 +49,26 @@ start() {
   cat "$dir/server.log" >&2
   exit 1
 }
+
+# fill PORT KEYS VALUE TIMEOUT: KEYS keys key:%012d (as redis-benchmark -r names them) of VALUE
+# random bytes each (512 values in rotation, so LZF cannot shrink them) through redis-cli
+# --pipe, bounded by TIMEOUT seconds; exits if DBSIZE is not KEYS afterwards.
+fill() {
+  /usr/bin/python3 - "$2" "$3" <<'PY' | timeout "$4" redis-cli -p "$1" --pipe >"$TMP/pipe.log" 2>&1
+import random, sys
+keys, size = int(sys.argv[1]), int(sys.argv[2])
+alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+rng = random.Random(4)
+pool = [bytes(rng.choice(alphabet) for _ in range(size)) for _ in range(512)]
+head = b"*3\r\n$3\r\nSET\r\n$16\r\n"
+mid = b"\r\n$%d\r\n" % size
+out = sys.stdout.buffer
+batch = []
+for i in range(keys):
+    batch.append(head + b"key:%012d" % i + mid + pool[i % 512] + b"\r\n")
+    if len(batch) == 4096:
+        out.write(b"".join(batch)); batch = []
+out.write(b"".join(batch))
+PY
+  [[ $(redis-cli -p "$1" dbsize) == "$2" ]] || { echo "fill failed:" >&2; cat "$TMP/pipe.log" >&2; exit 1; }
+}
