@@ -115,6 +115,18 @@ def run_ops(node, ops, batch=200):
     c.close()
 
 
+def write_then_compare(m, replicas, ops):
+    """Runs `ops` on the master, waits for the replicas, compares every key, checks that no
+    command failed on a replica, stops the three nodes. Returns the number of keys."""
+    run_ops(m, ops)
+    wait_synced(m, *replicas)
+    n = compare(m, *replicas)
+    no_failed_commands(*replicas)
+    for node in (*replicas, m):
+        node.stop()
+    return n
+
+
 def compare(master, *replicas, dbs=range(16)):
     expected = listing(master)
     check(len(expected) > 0, f"{master.name} has keys")
@@ -149,12 +161,7 @@ def s1_restart_replicas_partial(args, work):
     eq(stat(m, "sync_partial_ok"), 2, "master sync_partial_ok after both restarts")
     check("continue from there" in r1.log() and "continue from there" in r2.log(),
           "the replicas loaded their position")
-    run_ops(m, random_ops(rng, 1500))
-    wait_synced(m, r1, r2)
-    n = compare(m, r1, r2)
-    no_failed_commands(r1, r2)
-    for node in (r1, r2, m):
-        node.stop()
+    n = write_then_compare(m, (r1, r2), random_ops(rng, 1500))
     print(f"  replicas restarted from their RDB and their AOF continued partially; {n} keys of "
           f"every type equal with their expiry times after 6000 random writes")
 
@@ -175,12 +182,7 @@ def s2_master_restart_from_aof(args, work):
     wait_synced(m, r1, r2)
     eq((stat(m, "sync_full"), stat(m, "sync_partial_ok")), (0, 2),
        "restarted master: (sync_full, sync_partial_ok)")
-    run_ops(m, random_ops(rng, 1000))
-    wait_synced(m, r1, r2)
-    n = compare(m, r1, r2)
-    no_failed_commands(r1, r2)
-    for node in (r1, r2, m):
-        node.stop()
+    n = write_then_compare(m, (r1, r2), random_ops(rng, 1000))
     print(f"  master restarted from its AOF: both replicas continued (sync_partial_ok 2, "
           f"sync_full 0); {n} keys equal")
 
