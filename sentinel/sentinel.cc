@@ -11,13 +11,14 @@ namespace ember::sentinel {
 
 namespace {
 
-constexpr int64_t kInfoPeriodMs = 1000;     // INFO to every node (Redis: 10 s)
-constexpr int64_t kFastInfoPeriodMs = 100;  // ... while its master is down or failing over
-constexpr int64_t kHelloPeriodMs = 1000;    // gossip with every other sentinel
-constexpr int64_t kAskPeriodMs = 25;        // IS-MASTER-DOWN while the master is SDOWN
-constexpr int64_t kAskValidityMs = 2000;    // a peer's "down" older than this no longer counts
-constexpr int64_t kPeerAliveMs = 3000;      // a peer heard from within this ranks for failover
-constexpr int64_t kStaggerMs = 100;         // failover start delay per rank (avoids split votes)
+constexpr int64_t kInfoPeriodMs = 1000;        // INFO to every node (Redis: 10 s)
+constexpr int64_t kFailoverInfoPeriodMs = 20;  // the replica being promoted or repointed
+constexpr int64_t kFastInfoPeriodMs = 100;     // ... while its master is down or failing over
+constexpr int64_t kHelloPeriodMs = 1000;       // gossip with every other sentinel
+constexpr int64_t kAskPeriodMs = 25;           // IS-MASTER-DOWN while the master is SDOWN
+constexpr int64_t kAskValidityMs = 2000;       // a peer's "down" older than this no longer counts
+constexpr int64_t kPeerAliveMs = 3000;         // a peer heard from within this ranks for failover
+constexpr int64_t kStaggerMs = 100;            // failover start delay per rank (avoids split votes)
 constexpr int64_t kElectionTimeoutMs = 10000;
 constexpr int64_t kTiltTriggerMs = 2000;  // a cron gap (or backwards step) beyond this: TILT
 constexpr int64_t kTiltPeriodMs = 30000;
@@ -241,9 +242,7 @@ void Sentinel::PingAndInfo(Master& m, Node& n) {
     n.ping_pending_since = t;
     n.last_ping_sent = t;
     transport_->NodeCommand(addr, m.cfg.auth_pass, {"PING"}, [this, name, addr](const Reply* r) {
-      Master* m = Find(name);
-      if (m == nullptr) return;
-      Node* n = NodeAt(*m, addr);
+      Node* n = Locate(name, addr);
       if (n == nullptr) return;
       n->ping_pending_since = 0;
       if (r == nullptr) return;
@@ -261,8 +260,8 @@ void Sentinel::PingAndInfo(Master& m, Node& n) {
   bool fast = m.node.sdown() || m.in_failover() || n.sdown() || n.info_refresh == 0;
   int64_t period = fast ? kFastInfoPeriodMs : kInfoPeriodMs;
   // A replica being reconfigured: the failover ends as soon as its link is up.
-  if (n.reconf == Node::Reconf::kSent || n.reconf == Node::Reconf::kInProgress) period = 20;
-  if (m.in_failover() && m.promoted == n.addr.str()) period = 20;
+  bool reconf = n.reconf == Node::Reconf::kSent || n.reconf == Node::Reconf::kInProgress;
+  if (reconf || (m.in_failover() && m.promoted == n.addr.str())) period = kFailoverInfoPeriodMs;
   if (!n.info_pending && t - n.info_refresh >= period) RequestInfo(m, n);
 }
 
@@ -271,9 +270,8 @@ void Sentinel::RequestInfo(Master& m, Node& n) {
   const Addr addr = n.addr;
   n.info_pending = true;
   transport_->NodeCommand(addr, m.cfg.auth_pass, {"INFO"}, [this, name, addr](const Reply* r) {
-    Master* m = Find(name);
-    if (m == nullptr) return;
-    Node* n = NodeAt(*m, addr);
+    Master* m = nullptr;
+    Node* n = Locate(name, addr, &m);
     if (n == nullptr) return;
     n->info_pending = false;
     if (r == nullptr || r->type != '$' || r->null) return;
@@ -331,6 +329,12 @@ void Sentinel::SendReplicaof(Master& m, Node& r, const Addr& to) {
   transport_->NodeCommand(r.addr, auth, {"CLIENT", "KILL", "TYPE", "normal"}, [](const Reply*) {});
   transport_->NodeCommand(r.addr, auth, {"EXEC"}, [](const Reply*) {});
   RequestInfo(m, r);
+}
+
+Node* Sentinel::Locate(const std::string& name, const Addr& addr, Master** master) {
+  Master* m = Find(name);
+  if (master) *master = m;
+  return m == nullptr ? nullptr : NodeAt(*m, addr);
 }
 
 Node* Sentinel::NodeAt(Master& m, const Addr& addr, bool* is_master) {

@@ -187,6 +187,8 @@ class Sentinel {
   bool SwitchoverCaughtUp(Master& m, Node& r);
   void OnInfo(Master& m, const Addr& addr, const std::string& info);
   Node* NodeAt(Master& m, const Addr& addr, bool* is_master = nullptr);
+  // For a reply: the node at `addr` of the master named `name`, if both are still there.
+  Node* Locate(const std::string& name, const Addr& addr, Master** master = nullptr);
   void CheckSubjectivelyDown(Master& m, Node& n, bool is_master);
   void CheckObjectivelyDown(Master& m);
   void AskPeers(Master& m, bool with_vote);
